@@ -1,0 +1,3 @@
+from neurodata.cli import main
+
+main()

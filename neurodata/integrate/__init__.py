@@ -1,0 +1,248 @@
+"""Event-to-frame integration: SpikingJelly's public functions and Tonic's windowing, numpy or torch.
+
+Frames are `[T, 2, H, W]`: channel 0 counts events with ``p == 0``, channel 1 events with ``p != 0``
+(SpikingJelly's rule; events built with `neurodata.make_events` already map -1/+1 polarity to 0/1).
+
+Events may be given as a dict ``{'t', 'x', 'y', 'p'}`` of numpy arrays or of torch tensors, or as a
+structured array with those fields (`EVENT_DTYPE` or Tonic's). Given torch tensors, the work runs with
+torch on the tensors' device (CPU or CUDA) and a torch tensor comes back, equal to the numpy result.
+
+Output dtype: float32 by default (exact for counts up to 2**24 per pixel and frame, and what a network
+consumes); pass an integer dtype such as ``np.uint16`` or ``np.int32`` for compact caches. Counts are
+computed in int64 and a count that the requested dtype cannot hold exactly raises `ValueError` instead of
+wrapping around (Tonic's int16 frames wrap at 32,768 events).
+
+Differences from SpikingJelly, all where SpikingJelly raises: an empty time window, a span shorter than
+``frames_num`` µs, and all timestamps equal (fixed duration) give zero frames or a single frame instead of
+IndexError; every event is counted exactly once. Frames equal SpikingJelly's wherever it does not raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+
+from neurodata import split as _split
+from neurodata.integrate import _numpy
+from neurodata.integrate._common import Fields, cast_counts, check_coordinates, fields_of, is_torch
+
+__all__ = [
+    "cal_fixed_frames_number_segment_index",
+    "integrate_events_batch",
+    "integrate_events_by_fixed_duration",
+    "integrate_events_by_fixed_frames_number",
+    "integrate_events_segment_to_frame",
+    "integrate_windows",
+    "to_frames",
+]
+
+cal_fixed_frames_number_segment_index = _split.cal_fixed_frames_number_segment_index
+DType = Any  # numpy dtype-like or torch.dtype
+
+
+def _check_sorted(t: Any) -> None:
+    if is_torch(t):
+        import torch
+
+        bad = torch.nonzero(t[1:] < t[:-1])
+        if bad.numel():
+            i = int(bad[0, 0]) + 1
+            raise ValueError(f"events: field 't' is not sorted: index {i} has t={int(t[i])} after {int(t[i - 1])}")
+        return
+    back = t[1:] < t[:-1]
+    if back.any():
+        i = int(np.argmax(back)) + 1
+        raise ValueError(f"events: field 't' is not sorted: index {i} has t={t[i]} after t={t[i - 1]}")
+
+
+def integrate_windows(
+    events: Mapping[str, Any] | np.ndarray,
+    starts: Any,
+    stops: Any,
+    H: int,
+    W: int,
+    *,
+    dtype: DType = np.float32,
+    validate: bool = True,
+) -> Any:
+    """Frames `[M, 2, H, W]` where frame j counts events with index ``starts[j] <= i < stops[j]``."""
+    f = fields_of(events)
+    if validate:
+        check_coordinates(f, H, W)
+    starts, stops = np.asarray(starts, dtype=np.int64), np.asarray(stops, dtype=np.int64)
+    if is_torch(f.x):
+        from neurodata.integrate import _torch
+
+        return cast_counts(_torch.count_segments(f.x, f.y, f.p, starts, stops, H, W), dtype)
+    return _numpy.count_segments(f.x, f.y, f.p, starts, stops, H, W, dtype)
+
+
+def integrate_events_segment_to_frame(
+    x: Any,
+    y: Any,
+    p: Any,
+    H: int,
+    W: int,
+    j_l: int = 0,
+    j_r: int | None = None,
+    *,
+    dtype: DType = np.float32,
+) -> Any:
+    """One frame `[2, H, W]` counting events ``j_l <= i < j_r`` (``j_r=None``: to the end), SpikingJelly-compatible."""
+    n = len(x)
+    j_r = n if j_r is None else j_r
+    frames = integrate_windows({"x": x, "y": y, "p": p, "t": None}, [j_l], [j_r], H, W, dtype=dtype)
+    return frames[0]
+
+
+def integrate_events_by_fixed_frames_number(
+    events: Mapping[str, Any] | np.ndarray,
+    split_by: str,
+    frames_num: int,
+    H: int,
+    W: int,
+    *,
+    dtype: DType = np.float32,
+    validate: bool = True,
+) -> Any:
+    """`[frames_num, 2, H, W]` frames of equal event counts (``'number'``) or equal durations (``'time'``).
+
+    Window rules: `neurodata.split.segments_by_number` / `segments_by_time` (SpikingJelly's). With
+    `validate`, coordinates are checked against H and W, and for ``'time'`` t must be sorted.
+    """
+    if split_by not in ("number", "time"):
+        raise ValueError(f"split_by must be 'number' or 'time', got {split_by!r}")
+    f = fields_of(events)
+    if split_by == "time" and f.t is None:
+        raise ValueError("split_by='time' needs timestamps: events has no 't' field")
+    if is_torch(f.x):
+        return integrate_events_batch(
+            f, None, H, W, frames_num=frames_num, split_by=split_by, dtype=dtype, validate=validate
+        )[0][0]
+    if validate:
+        check_coordinates(f, H, W)
+        if split_by == "time":
+            _check_sorted(f.t)
+    if split_by == "number":
+        starts, stops = _split.segments_by_number(len(f.x), frames_num)
+    else:
+        starts, stops = _split.segments_by_time(f.t, frames_num)
+    return _numpy.count_segments(f.x, f.y, f.p, starts, stops, H, W, dtype, partition=True)
+
+
+def integrate_events_by_fixed_duration(
+    events: Mapping[str, Any] | np.ndarray,
+    duration: int,
+    H: int,
+    W: int,
+    *,
+    dtype: DType = np.float32,
+    validate: bool = True,
+) -> Any:
+    """`[M, 2, H, W]` frames of ``duration`` µs each, M = ``ceil((t[-1] - t[0]) / duration)`` (at least 1).
+
+    Window rules: `neurodata.split.segments_by_duration` (SpikingJelly's, without its crash on a
+    constant t). Empty input gives `[0, 2, H, W]`.
+    """
+    f = fields_of(events)
+    if f.t is None:
+        raise ValueError("integrate_events_by_fixed_duration needs timestamps: events has no 't' field")
+    if is_torch(f.x):
+        return integrate_events_batch(f, None, H, W, duration=duration, dtype=dtype, validate=validate)[0][0]
+    if validate:
+        check_coordinates(f, H, W)
+        _check_sorted(f.t)
+    starts, stops = _split.segments_by_duration(f.t, duration)
+    return _numpy.count_segments(f.x, f.y, f.p, starts, stops, H, W, dtype, partition=True)
+
+
+def to_frames(
+    events: Mapping[str, Any] | np.ndarray,
+    sensor_size: tuple[int, int] | tuple[int, int, int],
+    *,
+    time_window: float | None = None,
+    event_count: int | None = None,
+    n_time_bins: int | None = None,
+    n_event_bins: int | None = None,
+    overlap: float = 0.0,
+    include_incomplete: bool = False,
+    start_time: float | None = None,
+    end_time: float | None = None,
+    compat: Literal["fixed", "tonic"] = "fixed",
+    dtype: DType = np.float32,
+    validate: bool = True,
+) -> Any:
+    """Tonic ``ToFrame``-style frames `[T, 2, H, W]`; ``sensor_size`` is Tonic's ``(W, H[, P])``.
+
+    Windows come from `neurodata.split.slice_windows` (same arguments; read its docstring for where the
+    default ``compat="fixed"`` keeps events that Tonic silently drops). Overlapping windows count an
+    event in each window that holds it. Unlike Tonic, the shape is `[T, 2, H, W]` for empty input too.
+    """
+    width, height = int(sensor_size[0]), int(sensor_size[1])
+    if len(sensor_size) > 2 and int(sensor_size[2]) != 2:
+        raise ValueError(f"to_frames produces 2 polarity channels; sensor_size {sensor_size} asks for {sensor_size[2]}")
+    f = fields_of(events)
+    if f.t is None:
+        raise ValueError("to_frames needs timestamps: events has no 't' field")
+    t = f.t.detach().cpu().numpy() if is_torch(f.t) else np.asarray(f.t)
+    if validate:
+        _check_sorted(t)
+    starts, stops = _split.slice_windows(
+        t,
+        time_window=time_window,
+        event_count=event_count,
+        n_time_bins=n_time_bins,
+        n_event_bins=n_event_bins,
+        overlap=overlap,
+        include_incomplete=include_incomplete,
+        start_time=start_time,
+        end_time=end_time,
+        compat=compat,
+    )
+    return integrate_windows(f.as_dict(), starts, stops, height, width, dtype=dtype, validate=validate)
+
+
+def integrate_events_batch(
+    events: Mapping[str, Any] | Fields,
+    lengths: Any,
+    H: int,
+    W: int,
+    *,
+    frames_num: int | None = None,
+    split_by: str | None = None,
+    duration: int | None = None,
+    dtype: DType = None,
+    validate: bool = True,
+) -> tuple[Any, Any]:
+    """Integrate B packed samples at once with torch, on the tensors' device, in a fixed number of kernels.
+
+    Args:
+        events: dict of `[E]` tensors t, x, y, p: the B samples' events concatenated, each sample sorted.
+        lengths: `[B]` events per sample (tensor or sequence); ``None`` means one sample.
+        frames_num, split_by: SpikingJelly's fixed-frames-number rule per sample; or
+        duration: the fixed-duration rule (µs) per sample, padded to the longest sample.
+        dtype: torch dtype of the frames (default float32).
+
+    Returns:
+        ``(frames [B, T, 2, H, W], frame_lengths [B] int64)``; frame_lengths is T for every sample with
+        frames_num, and each sample's own frame count with duration (padding frames are zero). Sample b's
+        frames equal `integrate_events_by_fixed_frames_number` / `..._by_fixed_duration` of its events.
+    """
+    from neurodata.integrate import _torch
+
+    f = events if isinstance(events, Fields) else fields_of(events)
+    if validate:
+        check_coordinates(f, H, W)
+    return _torch.integrate_batch(
+        f,
+        lengths,
+        H,
+        W,
+        frames_num=frames_num,
+        split_by=split_by,
+        duration=duration,
+        dtype=dtype,
+        validate=validate,
+    )

@@ -1,0 +1,236 @@
+"""Time our frame integrators against SpikingJelly, Tonic, a naive numpy recipe and a numba loop, in one run.
+
+    python scripts/bench_integrate.py            # the full table (about two minutes on 2 cores)
+    python scripts/bench_integrate.py --quick    # small sizes, a smoke run
+
+Prints one markdown table of median milliseconds (events/s in brackets) and ratios: a ratio above 1 means
+the other implementation takes that many times longer than ours (`ours` = default call, coordinates and
+sort order validated). numba is the yardstick of a compiled per-event loop and lives only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import neurodata as nd  # noqa: E402
+from neurodata.testing import random_events  # noqa: E402
+
+T_FRAMES = 16
+
+
+def _median_ms(fn: Callable[[], Any], repeats: int) -> float:
+    fn()  # warm-up (page faults, numba compile, caches)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def _load_peers() -> dict[str, Any]:
+    peers: dict[str, Any] = {}
+    try:
+        if "torchaudio" not in sys.modules:  # spikingjelly.datasets imports it for one audio dataset
+            try:
+                import torchaudio  # noqa: F401
+            except ImportError:
+                sys.modules["torchaudio"] = types.ModuleType("torchaudio")
+        from spikingjelly.datasets import utils as sj
+
+        peers["sj"] = sj
+    except ImportError as err:
+        print(f"# SpikingJelly unavailable: {err}")
+    try:
+        import tonic.transforms as tt
+
+        peers["tonic"] = tt
+    except ImportError as err:
+        print(f"# Tonic unavailable: {err}")
+    try:
+        import numba
+
+        peers["numba"] = numba
+    except ImportError as err:
+        print(f"# numba unavailable: {err}")
+    return peers
+
+
+def _numba_kernel(numba: Any) -> Callable[..., np.ndarray]:
+    @numba.njit(cache=False)
+    def count(t, x, y, p, mode, m, step, h, w):  # type: ignore[no-untyped-def]
+        out = np.zeros((m, 2, h, w), dtype=np.float32)
+        t0 = t[0]
+        for i in range(len(x)):
+            if mode == 0:
+                j = m - 1 if step == 0 else min(i // step, m - 1)
+            else:
+                j = m - 1 if step == 0 else min((t[i] - t0) // step, m - 1)
+            out[j, 1 if p[i] != 0 else 0, y[i], x[i]] += 1.0
+        return out
+
+    return count
+
+
+def _np_ref(ev: dict, mode: str, m: int, step: int, h: int, w: int) -> np.ndarray:
+    """The literal vectorized recipe: a per-event frame index, then one bincount."""
+    n = len(ev["x"])
+    if mode == "number":
+        j = np.minimum(np.arange(n) // step, m - 1)
+    else:
+        j = np.minimum((ev["t"] - ev["t"][0]) // step, m - 1)
+    key = ((j * 2 + (ev["p"] != 0)) * h + ev["y"].astype(np.int64)) * w + ev["x"]
+    return np.bincount(key, minlength=m * 2 * h * w).reshape(m, 2, h, w).astype(np.float32)
+
+
+def bench_case(label: str, ev_struct: np.ndarray, h: int, w: int, m: int, peers: dict, repeats: int) -> list[dict]:
+    ev = nd.to_dict(ev_struct)
+    ev64 = {k: v.astype(np.int64) for k, v in ev.items()}  # SpikingJelly's own loaders give int64
+    n = len(ev_struct)
+    span = int(ev["t"][-1] - ev["t"][0])
+    duration = max(1, -(-span // m))
+    tonic_ev = np.empty(n, dtype=[("x", "<i2"), ("y", "<i2"), ("p", "<i2"), ("t", "<i8")])
+    for k in ("x", "y", "p", "t"):
+        tonic_ev[k] = ev[k]
+    rows = []
+    for mode in ("number", "time", "duration"):
+        if mode == "duration":
+            ours = lambda: nd.integrate_events_by_fixed_duration(ev, duration, h, w)  # noqa: E731
+            ours_nv = lambda: nd.integrate_events_by_fixed_duration(ev, duration, h, w, validate=False)  # noqa: E731
+            step, kmode = duration, 1
+        else:
+            ours = lambda mode=mode: nd.integrate_events_by_fixed_frames_number(ev, mode, m, h, w)  # noqa: E731
+            ours_nv = lambda mode=mode: nd.integrate_events_by_fixed_frames_number(  # noqa: E731
+                ev, mode, m, h, w, validate=False
+            )
+            step, kmode = (n // m, 0) if mode == "number" else (span // m, 1)
+        m_eff = m if mode != "duration" else nd.split.duration_frames_count(ev["t"], duration)
+        reference = ours()
+        impls: dict[str, Callable[[], Any]] = {"ours": ours, "ours (validate=False)": ours_nv}
+        if "sj" in peers:
+            sj = peers["sj"]
+            if mode == "duration":
+                impls["SpikingJelly"] = lambda: sj.integrate_events_by_fixed_duration(ev64, duration, h, w)
+            else:
+                impls["SpikingJelly"] = lambda mode=mode: sj.integrate_events_by_fixed_frames_number(
+                    ev64, mode, m, h, w
+                )
+        if "tonic" in peers:
+            kw = {"number": {"event_count": n // m}, "time": {"n_time_bins": m},
+                  "duration": {"time_window": duration, "include_incomplete": True}}[mode]
+            to_frame = peers["tonic"].ToFrame(sensor_size=(w, h, 2), **kw)
+            impls["Tonic ToFrame"] = lambda to_frame=to_frame: to_frame(tonic_ev)
+        impls["numpy recipe"] = lambda mode=mode, step=step: _np_ref(ev, mode, m_eff, step, h, w)
+        if "numba" in peers:
+            kern = peers["kernel"]
+            impls["numba loop"] = lambda kmode=kmode, step=step: kern(
+                ev["t"], ev["x"], ev["y"], ev["p"], kmode, m_eff, step, h, w
+            )
+        # the yardsticks must compute the same frames, or the timing compares different work
+        for name in ("numpy recipe", "numba loop", "SpikingJelly"):
+            if name in impls:
+                try:
+                    np.testing.assert_array_equal(impls[name](), reference)
+                except IndexError:
+                    pass  # SpikingJelly's empty-window crash
+        row: dict[str, Any] = {"case": label, "mode": mode, "n": n}
+        for name, fn in impls.items():
+            try:
+                row[name] = _median_ms(fn, repeats if n < 5_000_000 or name != "Tonic ToFrame" else 2)
+            except IndexError as err:
+                row[name] = f"IndexError: {err}"
+        rows.append(row)
+        print(f"# done {label} {mode}", file=sys.stderr, flush=True)
+    return rows
+
+
+def _fmt(ms: Any, n: int) -> str:
+    if not isinstance(ms, float):
+        return str(ms)
+    rate = n / (ms / 1e3)
+    unit = f"{rate / 1e6:.0f} M" if rate >= 1e6 else f"{rate / 1e3:.0f} k"
+    return f"{ms:.3g} ({unit}/s)" if ms >= 0.01 else f"{ms:.4f} ({unit}/s)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (smoke run)")
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    peers = _load_peers()
+    if "numba" in peers:
+        peers["kernel"] = _numba_kernel(peers["numba"])
+    rng = np.random.default_rng(0)
+    sizes = [10**5] if args.quick else [10**5, 10**6, 10**7]
+    cases = []
+    for name, sensor in (("dvs128", nd.SensorSize(128, 128)), ("nmnist34", nd.SensorSize(34, 34))):
+        for n in sizes:
+            cases.append((f"{name} N={n:.0e}", random_events(rng, sensor, n, duration_us=6_000_000), sensor, 16))
+    cases.append(("DVS-Gesture-like sample (500k ev / 6 s), T=16",
+                  random_events(rng, nd.SensorSize(128, 128), 500_000, duration_us=6_000_000),
+                  nd.SensorSize(128, 128), 16))
+    cases.append(("N-MNIST-like sample (4.5k ev / 300 ms), T=20",
+                  random_events(rng, nd.SensorSize(34, 34), 4_500, duration_us=300_000),
+                  nd.SensorSize(34, 34), 20))
+    rows = []
+    for label, ev, sensor, m in cases:
+        rows += bench_case(label, ev, sensor.height, sensor.width, m, peers, args.repeats)
+
+    names = ["ours", "ours (validate=False)", "SpikingJelly", "Tonic ToFrame", "numpy recipe", "numba loop"]
+    names = [k for k in names if any(k in r for r in rows)]
+    ratio_of = [k for k in ("SpikingJelly", "Tonic ToFrame", "numpy recipe", "numba loop") if k in names]
+    print(f"\nmachine: {os.cpu_count()} cores, numpy {np.__version__}; median of {args.repeats} runs, ms")
+    header = ["case", "mode", *names, *[f"{k} / ours" for k in ratio_of]]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        cells = [r["case"], r["mode"], *[_fmt(r.get(k, "-"), r["n"]) for k in names]]
+        for k in ratio_of:
+            v = r.get(k)
+            cells.append(f"{v / r['ours']:.2f}x" if isinstance(v, float) else "-")
+        print("| " + " | ".join(cells) + " |")
+    _torch_section(args.quick)
+
+
+def _torch_section(quick: bool) -> None:
+    import torch
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    rng = np.random.default_rng(1)
+    print("\nbatched torch integrator (`integrate_events_batch`, split_by='number')")
+    print("| device | batch | events/sample | T | ms | events/s |")
+    print("|---|---|---|---|---|---|")
+    for device in devices:
+        for b, n, sensor, m in ((64, 4_500, nd.SensorSize(34, 34), 20), (16, 500_000, nd.SensorSize(128, 128), 16)):
+            if quick and n > 10_000:
+                continue
+            evs = [random_events(rng, sensor, n, duration_us=300_000) for _ in range(b)]
+            packed = {k: torch.from_numpy(np.concatenate([e[k] for e in evs]).astype(np.int64)).to(device)
+                      for k in ("t", "x", "y", "p")}
+            lengths = torch.full((b,), n, device=device)
+
+            def run(packed: dict = packed, lengths: torch.Tensor = lengths, sensor: Any = sensor, m: int = m) -> None:
+                nd.integrate_events_batch(packed, lengths, sensor.height, sensor.width, frames_num=m,
+                                          split_by="number", validate=False)
+                if device == "cuda":
+                    torch.cuda.synchronize()
+
+            ms = _median_ms(run, 5)
+            print(f"| {device} ({torch.cuda.get_device_name() if device == 'cuda' else 'torch'}) | {b} | {n} | {m} "
+                  f"| {ms:.3g} | {b * n / (ms / 1e3):.3g} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import neurodata as nd
+
+
+def test_collate_pads_at_the_end_and_keeps_dtype(rng: np.random.Generator) -> None:
+    a = rng.random((3, 2, 2, 2)).astype(np.float32)
+    b = rng.random((5, 2, 2, 2)).astype(np.float32)
+    frames, labels, lengths = nd.pad_sequence_collate([(a, 1), (b, 0)])
+    assert frames.shape == (2, 5, 2, 2, 2)
+    assert frames.dtype == torch.float32
+    assert labels.dtype == torch.int64
+    assert labels.tolist() == [1, 0]
+    assert lengths.tolist() == [3, 5]
+    np.testing.assert_array_equal(frames[0, :3].numpy(), a)
+    assert frames[0, 3:].abs().sum() == 0
+    np.testing.assert_array_equal(frames[1].numpy(), b)
+
+
+def test_collate_integer_frames_stay_integer_and_tensor_labels_stack() -> None:
+    x = [
+        (torch.ones(2, 1, dtype=torch.uint8), torch.tensor([1.0, 0.0])),
+        (torch.ones(1, 1, dtype=torch.uint8), torch.tensor([0.0, 1.0])),
+    ]
+    frames, labels, lengths = nd.pad_sequence_collate(x)
+    assert frames.dtype == torch.uint8  # Tonic's PadTensors turns these into float32
+    assert labels.shape == (2, 2)
+    assert lengths.tolist() == [2, 1]
+
+
+def test_collate_refuses_mismatched_frame_shapes() -> None:
+    with pytest.raises(ValueError, match="differ beyond the time axis"):
+        nd.pad_sequence_collate([(np.zeros((2, 3)), 0), (np.zeros((2, 4)), 1)])
+
+
+def test_mask_marks_real_steps_time_first_by_default() -> None:
+    lengths = torch.tensor([3, 1, 0])
+    mask = nd.padded_sequence_mask(lengths)
+    assert mask.dtype == torch.bool
+    assert mask.shape == (3, 3)
+    assert mask.T.tolist() == [[True, True, True], [True, False, False], [False, False, False]]
+    assert nd.padded_sequence_mask(lengths, 5, batch_first=True).tolist() == [
+        [True, True, True, False, False],
+        [True, False, False, False, False],
+        [False] * 5,
+    ]
+
+
+def test_collate_then_mask_recovers_every_sample(rng: np.random.Generator) -> None:
+    samples = [(rng.random((int(n), 4)).astype(np.float32), 0) for n in rng.integers(1, 9, 6)]
+    frames, _, lengths = nd.pad_sequence_collate(samples)
+    mask = nd.padded_sequence_mask(lengths, batch_first=True)
+    for i, (x, _) in enumerate(samples):
+        np.testing.assert_array_equal(frames[i][mask[i]].numpy(), x)
