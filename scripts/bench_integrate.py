@@ -11,6 +11,7 @@ sort order validated). numba is the yardstick of a compiled per-event loop and l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -24,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import neurodata as nd  # noqa: E402
-from neurodata.testing import random_events  # noqa: E402
+import neurodata as nd
+from neurodata.testing import random_events
 
 T_FRAMES = 16
 
@@ -69,17 +70,17 @@ def _load_peers() -> dict[str, Any]:
 
 
 def _numba_kernel(numba: Any) -> Callable[..., np.ndarray]:
+    """The yardstick: a compiled per-event loop over window index ranges (no per-event division)."""
+
     @numba.njit(cache=False)
-    def count(t, x, y, p, mode, m, step, h, w):  # type: ignore[no-untyped-def]
-        out = np.zeros((m, 2, h, w), dtype=np.float32)
-        t0 = t[0]
-        for i in range(len(x)):
-            if mode == 0:
-                j = m - 1 if step == 0 else min(i // step, m - 1)
-            else:
-                j = m - 1 if step == 0 else min((t[i] - t0) // step, m - 1)
-            out[j, 1 if p[i] != 0 else 0, y[i], x[i]] += 1.0
-        return out
+    def count(x, y, p, starts, stops, h, w):  # type: ignore[no-untyped-def]
+        hw = h * w
+        out = np.zeros((len(starts), 2 * hw), dtype=np.float32)
+        for j in range(len(starts)):
+            row = out[j]
+            for i in range(starts[j], stops[j]):
+                row[(hw if p[i] != 0 else 0) + y[i] * w + x[i]] += 1.0
+        return out.reshape(len(starts), 2, h, w)
 
     return count
 
@@ -95,56 +96,65 @@ def _np_ref(ev: dict, mode: str, m: int, step: int, h: int, w: int) -> np.ndarra
     return np.bincount(key, minlength=m * 2 * h * w).reshape(m, 2, h, w).astype(np.float32)
 
 
+def _impls(mode: str, ev: dict, ev64: dict, tonic_ev: np.ndarray, h: int, w: int, m: int, peers: dict) -> dict:
+    """The callables to time for one mode, all computing the same frames."""
+    n = len(ev["x"])
+    span = int(ev["t"][-1] - ev["t"][0])
+    duration = max(1, -(-span // m))
+    split = nd.split
+    if mode == "duration":
+        impls = {
+            "ours": lambda: nd.integrate_events_by_fixed_duration(ev, duration, h, w),
+            "ours (validate=False)": lambda: nd.integrate_events_by_fixed_duration(ev, duration, h, w, validate=False),
+        }
+        windows = lambda: split.segments_by_duration(ev["t"], duration)  # noqa: E731
+        m_eff, step = split.duration_frames_count(ev["t"], duration), duration
+        tonic_kw: dict[str, Any] = {"time_window": duration, "include_incomplete": True}
+    else:
+        impls = {
+            "ours": lambda: nd.integrate_events_by_fixed_frames_number(ev, mode, m, h, w),
+            "ours (validate=False)": lambda: nd.integrate_events_by_fixed_frames_number(
+                ev, mode, m, h, w, validate=False
+            ),
+        }
+        if mode == "number":
+            windows = lambda: split.segments_by_number(n, m)  # noqa: E731
+            m_eff, step, tonic_kw = m, n // m, {"event_count": n // m}
+        else:
+            windows = lambda: split.segments_by_time(ev["t"], m)  # noqa: E731
+            m_eff, step, tonic_kw = m, span // m, {"n_time_bins": m}
+    if "sj" in peers:
+        sj = peers["sj"]
+        if mode == "duration":
+            impls["SpikingJelly"] = lambda: sj.integrate_events_by_fixed_duration(ev64, duration, h, w)
+        else:
+            impls["SpikingJelly"] = lambda: sj.integrate_events_by_fixed_frames_number(ev64, mode, m, h, w)
+    if "tonic" in peers:
+        to_frame = peers["tonic"].ToFrame(sensor_size=(w, h, 2), **tonic_kw)
+        impls["Tonic ToFrame"] = lambda: to_frame(tonic_ev)
+    impls["numpy recipe"] = lambda: _np_ref(ev, mode, m_eff, step, h, w)
+    if "kernel" in peers:
+        kern = peers["kernel"]
+        impls["numba loop"] = lambda: kern(ev["x"], ev["y"], ev["p"], *windows(), h, w)
+    return impls
+
+
 def bench_case(label: str, ev_struct: np.ndarray, h: int, w: int, m: int, peers: dict, repeats: int) -> list[dict]:
     ev = nd.to_dict(ev_struct)
     ev64 = {k: v.astype(np.int64) for k, v in ev.items()}  # SpikingJelly's own loaders give int64
     n = len(ev_struct)
-    span = int(ev["t"][-1] - ev["t"][0])
-    duration = max(1, -(-span // m))
     tonic_ev = np.empty(n, dtype=[("x", "<i2"), ("y", "<i2"), ("p", "<i2"), ("t", "<i8")])
     for k in ("x", "y", "p", "t"):
         tonic_ev[k] = ev[k]
     rows = []
     for mode in ("number", "time", "duration"):
-        if mode == "duration":
-            ours = lambda: nd.integrate_events_by_fixed_duration(ev, duration, h, w)  # noqa: E731
-            ours_nv = lambda: nd.integrate_events_by_fixed_duration(ev, duration, h, w, validate=False)  # noqa: E731
-            step, kmode = duration, 1
-        else:
-            ours = lambda mode=mode: nd.integrate_events_by_fixed_frames_number(ev, mode, m, h, w)  # noqa: E731
-            ours_nv = lambda mode=mode: nd.integrate_events_by_fixed_frames_number(  # noqa: E731
-                ev, mode, m, h, w, validate=False
-            )
-            step, kmode = (n // m, 0) if mode == "number" else (span // m, 1)
-        m_eff = m if mode != "duration" else nd.split.duration_frames_count(ev["t"], duration)
-        reference = ours()
-        impls: dict[str, Callable[[], Any]] = {"ours": ours, "ours (validate=False)": ours_nv}
-        if "sj" in peers:
-            sj = peers["sj"]
-            if mode == "duration":
-                impls["SpikingJelly"] = lambda: sj.integrate_events_by_fixed_duration(ev64, duration, h, w)
-            else:
-                impls["SpikingJelly"] = lambda mode=mode: sj.integrate_events_by_fixed_frames_number(
-                    ev64, mode, m, h, w
-                )
-        if "tonic" in peers:
-            kw = {"number": {"event_count": n // m}, "time": {"n_time_bins": m},
-                  "duration": {"time_window": duration, "include_incomplete": True}}[mode]
-            to_frame = peers["tonic"].ToFrame(sensor_size=(w, h, 2), **kw)
-            impls["Tonic ToFrame"] = lambda to_frame=to_frame: to_frame(tonic_ev)
-        impls["numpy recipe"] = lambda mode=mode, step=step: _np_ref(ev, mode, m_eff, step, h, w)
-        if "numba" in peers:
-            kern = peers["kernel"]
-            impls["numba loop"] = lambda kmode=kmode, step=step: kern(
-                ev["t"], ev["x"], ev["y"], ev["p"], kmode, m_eff, step, h, w
-            )
+        impls = _impls(mode, ev, ev64, tonic_ev, h, w, m, peers)
+        reference = impls["ours"]()
         # the yardsticks must compute the same frames, or the timing compares different work
         for name in ("numpy recipe", "numba loop", "SpikingJelly"):
             if name in impls:
-                try:
+                with contextlib.suppress(IndexError):  # SpikingJelly's empty-window crash
                     np.testing.assert_array_equal(impls[name](), reference)
-                except IndexError:
-                    pass  # SpikingJelly's empty-window crash
         row: dict[str, Any] = {"case": label, "mode": mode, "n": n}
         for name, fn in impls.items():
             try:
@@ -178,12 +188,22 @@ def main() -> None:
     for name, sensor in (("dvs128", nd.SensorSize(128, 128)), ("nmnist34", nd.SensorSize(34, 34))):
         for n in sizes:
             cases.append((f"{name} N={n:.0e}", random_events(rng, sensor, n, duration_us=6_000_000), sensor, 16))
-    cases.append(("DVS-Gesture-like sample (500k ev / 6 s), T=16",
-                  random_events(rng, nd.SensorSize(128, 128), 500_000, duration_us=6_000_000),
-                  nd.SensorSize(128, 128), 16))
-    cases.append(("N-MNIST-like sample (4.5k ev / 300 ms), T=20",
-                  random_events(rng, nd.SensorSize(34, 34), 4_500, duration_us=300_000),
-                  nd.SensorSize(34, 34), 20))
+    cases.append(
+        (
+            "DVS-Gesture-like sample (500k ev / 6 s), T=16",
+            random_events(rng, nd.SensorSize(128, 128), 500_000, duration_us=6_000_000),
+            nd.SensorSize(128, 128),
+            16,
+        )
+    )
+    cases.append(
+        (
+            "N-MNIST-like sample (4.5k ev / 300 ms), T=20",
+            random_events(rng, nd.SensorSize(34, 34), 4_500, duration_us=300_000),
+            nd.SensorSize(34, 34),
+            20,
+        )
+    )
     rows = []
     for label, ev, sensor, m in cases:
         rows += bench_case(label, ev, sensor.height, sensor.width, m, peers, args.repeats)
@@ -217,19 +237,30 @@ def _torch_section(quick: bool) -> None:
             if quick and n > 10_000:
                 continue
             evs = [random_events(rng, sensor, n, duration_us=300_000) for _ in range(b)]
-            packed = {k: torch.from_numpy(np.concatenate([e[k] for e in evs]).astype(np.int64)).to(device)
-                      for k in ("t", "x", "y", "p")}
+            packed = {
+                k: torch.from_numpy(np.concatenate([e[k] for e in evs]).astype(np.int64)).to(device)
+                for k in ("t", "x", "y", "p")
+            }
             lengths = torch.full((b,), n, device=device)
 
-            def run(packed: dict = packed, lengths: torch.Tensor = lengths, sensor: Any = sensor, m: int = m) -> None:
-                nd.integrate_events_batch(packed, lengths, sensor.height, sensor.width, frames_num=m,
-                                          split_by="number", validate=False)
+            def run(
+                packed: dict = packed,
+                lengths: torch.Tensor = lengths,
+                sensor: Any = sensor,
+                m: int = m,
+                device: str = device,
+            ) -> None:
+                nd.integrate_events_batch(
+                    packed, lengths, sensor.height, sensor.width, frames_num=m, split_by="number", validate=False
+                )
                 if device == "cuda":
                     torch.cuda.synchronize()
 
             ms = _median_ms(run, 5)
-            print(f"| {device} ({torch.cuda.get_device_name() if device == 'cuda' else 'torch'}) | {b} | {n} | {m} "
-                  f"| {ms:.3g} | {b * n / (ms / 1e3):.3g} |")
+            print(
+                f"| {device} ({torch.cuda.get_device_name() if device == 'cuda' else 'torch'}) | {b} | {n} | {m} "
+                f"| {ms:.3g} | {b * n / (ms / 1e3):.3g} |"
+            )
 
 
 if __name__ == "__main__":
