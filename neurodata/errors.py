@@ -19,8 +19,12 @@ class ChecksumError(NeurodataError):
     """A downloaded or placed file whose checksum differs from the expected one."""
 
 
-class UnsafeArchiveError(NeurodataError):
-    """An archive member that would be written outside the extraction folder."""
+class ArchiveError(NeurodataError):
+    """An archive that cannot be extracted (damaged, or not an archive)."""
+
+
+class UnsafeArchiveError(ArchiveError):
+    """An archive member that would be written outside the extraction folder (or is a device file)."""
 
 
 class DatasetNotFoundError(NeurodataError, FileNotFoundError):
@@ -57,3 +61,10 @@ class TruncatedFileWarning(DecodeWarning):
 
 class UnsortedTimestampsWarning(DecodeWarning):
     """A raw file whose timestamps go backwards: the events were stably sorted by t."""
+
+
+class UnknownNameError(NeurodataError, KeyError):
+    """A dataset, format or other registered name that does not exist (close matches suggested)."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""

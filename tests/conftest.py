@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.http_server import FileServer
 
 settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("fast", max_examples=30, deadline=None)
@@ -30,3 +33,10 @@ def cuda_device() -> str:
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device on this machine; the CUDA path runs where one is present")
     return "cuda"
+
+
+@pytest.fixture
+def http_server() -> Iterator[FileServer]:
+    """A file server on 127.0.0.1 (random port) with fault injection; see tests/http_server.py."""
+    with FileServer() as server:
+        yield server

@@ -1,0 +1,198 @@
+"""Fetch files safely: stream to ``<name>.part``, resume with HTTP Range, retry, try mirrors, verify, rename.
+
+A file is only ever visible under its final name after its checksum matched. A file that fails
+verification is moved aside to ``<name>.corrupt`` (never used, never silently deleted) and a
+`ChecksumError` says which file, the expected and actual digests, and what to do. Knows nothing about
+datasets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from neurodata.errors import ChecksumError, NeurodataError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "neurodata (https://pypi.org/project/neurodata-snnmodels)"
+_CHUNK = 1 << 20
+_NET_CHUNK = 1 << 16  # small network reads: a broken connection loses at most this much
+
+
+class DownloadError(NeurodataError):
+    """Every mirror of a file failed (the message lists each URL and why)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One file of a dataset or model: where to fetch it and how to recognise it.
+
+    Attributes:
+        filename: name under the download folder.
+        urls: mirrors, tried in order; empty for files that must be placed by hand.
+        md5 / sha256: hex digests (at least one should be given).
+        size: bytes, when known (shown in messages; not trusted over the digests).
+        manual: instructions for files that cannot be fetched by script.
+    """
+
+    filename: str
+    urls: tuple[str, ...] = ()
+    md5: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    manual: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+def file_digests(path: Path, algorithms: Sequence[str] = ("md5", "sha256")) -> dict[str, str]:
+    """Hex digests of `path` for each algorithm, in one read."""
+    hashes = {a: hashlib.new(a, usedforsecurity=False) for a in algorithms}
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            for h in hashes.values():
+                h.update(chunk)
+    return {a: h.hexdigest() for a, h in hashes.items()}
+
+
+def _expected(md5: str | None, sha256: str | None) -> dict[str, str]:
+    return {k: v.lower() for k, v in (("md5", md5), ("sha256", sha256)) if v}
+
+
+def verify_file(
+    path: Path,
+    *,
+    md5: str | None = None,
+    sha256: str | None = None,
+    what_to_do: str = "",
+    aside: Path | None = None,
+) -> None:
+    """Check `path` against the given digests; on mismatch move it to `aside` (``<path>.corrupt``) and raise."""
+    expected = _expected(md5, sha256)
+    if not expected:
+        return
+    actual = file_digests(path, list(expected))
+    bad = {a: (e, actual[a]) for a, e in expected.items() if actual[a] != e}
+    if not bad:
+        return
+    aside = aside or path.with_name(path.name + ".corrupt")
+    path.replace(aside)
+    detail = "; ".join(f"{a} expected {e}, got {g}" for a, (e, g) in bad.items())
+    raise ChecksumError(
+        f"{aside.name.removesuffix('.corrupt')}: checksum mismatch ({detail}). "
+        f"The file was moved to {aside} and will not be used. "
+        + (what_to_do or "Delete it and download again; if this repeats, the mirror serves a different file.")
+    )
+
+
+def _fetch_once(url: str, part: Path, timeout: float, progress: bool, expected_size: int | None) -> None:
+    """Append the rest of `url` to `part` (resuming from its size); raise OSError on any failure."""
+    if url.startswith("file://"):
+        src = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+        done = part.stat().st_size if part.exists() else 0
+        with src.open("rb") as fin, part.open("ab") as fout:
+            fin.seek(done)
+            shutil.copyfileobj(fin, fout, _CHUNK)
+        return
+    import requests
+    from tqdm.auto import tqdm
+
+    done = part.stat().st_size if part.exists() else 0
+    headers = {"User-Agent": USER_AGENT}
+    if done:
+        headers["Range"] = f"bytes={done}-"
+    with requests.get(url, headers=headers, stream=True, timeout=timeout, allow_redirects=True) as r:
+        if r.status_code == 416 and done:  # nothing left to send: the .part may already be whole
+            return
+        if r.status_code not in (200, 206):
+            raise OSError(f"HTTP {r.status_code} {r.reason}")
+        mode = "ab"
+        if done and r.status_code == 200:  # the server ignored Range: start over
+            done, mode = 0, "wb"
+        length = r.headers.get("Content-Length")
+        total = done + int(length) if length is not None else expected_size
+        with (
+            part.open(mode) as f,
+            tqdm(
+                total=total,
+                initial=done,
+                unit="B",
+                unit_scale=True,
+                desc=part.name[:-5],
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
+            try:
+                for chunk in r.iter_content(_NET_CHUNK):
+                    f.write(chunk)
+                    bar.update(len(chunk))
+            except requests.RequestException as err:
+                raise OSError(f"connection broke after {f.tell()} bytes: {err}") from err
+        if length is not None and part.stat().st_size < done + int(length):
+            raise OSError(f"connection closed after {part.stat().st_size} of {done + int(length)} bytes")
+
+
+def download_file(
+    urls: Sequence[str],
+    dest: Path,
+    *,
+    md5: str | None = None,
+    sha256: str | None = None,
+    size: int | None = None,
+    retries: int = 3,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+    progress: bool = True,
+) -> Path:
+    """Download `dest` from the first mirror that works, resuming interrupted transfers, and verify it.
+
+    An existing `dest` that verifies is kept without a request. Each mirror is tried ``retries + 1``
+    times with exponential back-off (``backoff * 2**k`` seconds), each time resuming the ``.part`` file.
+
+    Returns:
+        `dest`, complete and verified.
+
+    Raises:
+        ChecksumError: the downloaded bytes do not match (the file is moved aside, see `verify_file`).
+        DownloadError: every mirror failed; the message says how each failed.
+    """
+    import requests
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        verify_file(dest, md5=md5, sha256=sha256)
+        return dest
+    part = dest.with_name(dest.name + ".part")
+    failures: list[str] = []
+    for url in urls:
+        for attempt in range(retries + 1):
+            try:
+                _fetch_once(url, part, timeout, progress, size)
+                break
+            except (OSError, requests.RequestException) as err:
+                failures.append(f"{url} (try {attempt + 1}): {err}")
+                log.warning("download of %s from %s failed: %s", dest.name, url, err)
+                if attempt < retries:
+                    time.sleep(backoff * 2**attempt)
+        else:
+            continue
+        if part.exists():
+            # verified under the .part name, so `dest` never exists unverified, even after a crash
+            verify_file(part, md5=md5, sha256=sha256, aside=dest.with_name(dest.name + ".corrupt"))
+            part.replace(dest)
+            log.info("downloaded %s", dest)
+            return dest
+    raise DownloadError(
+        f"could not download {dest.name}; tried:\n  "
+        + "\n  ".join(failures or ["no URL given"])
+        + f"\nA partial file, if any, stays at {part} and the next attempt resumes it."
+    )
