@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,3 +41,19 @@ def http_server() -> Iterator[FileServer]:
     """A file server on 127.0.0.1 (random port) with fault injection; see tests/http_server.py."""
     with FileServer() as server:
         yield server
+
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "", None}
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never leave this machine: resolving any host but loopback fails at once."""
+    real = socket.getaddrinfo
+
+    def guarded(host: object, *args: object, **kwargs: object) -> object:
+        if host not in _LOOPBACK and not str(host).startswith("127."):
+            raise OSError(f"tests may not reach {host!r}: only 127.0.0.1 is allowed")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)

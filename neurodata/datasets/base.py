@@ -1,0 +1,385 @@
+"""`EventDataset`: the shared life cycle of the neuromorphic datasets.
+
+download (or place) -> verify -> extract -> decode once into an event store -> integrate into a frame cache
+-> index. A subclass is class-level metadata plus three small methods: `_tasks` (what to decode for a
+split), `_decode` (one task -> samples, run in worker processes) and, if it has no official split,
+`_assign_split`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from neurodata import integrate
+from neurodata.archive import extract_archive
+from neurodata.cache import EventStore, FrameReader, build_frame_cache, file_lock, frames_dir, write_event_store
+from neurodata.download import Resource, download_file, verify_file
+from neurodata.errors import DatasetNotFoundError, NeurodataError
+from neurodata.events import SensorSize, to_dict
+from neurodata.spec import FrameSpec
+
+log = logging.getLogger(__name__)
+
+SAMPLE_MANIFEST = "sample.json"  # written by `neurodata.synth`: the root holds a miniature copy
+
+
+class _Workers:
+    """One pool of spawned worker processes for a whole preparation step (each spawn re-imports torch)."""
+
+    def __init__(self, workers: int, progress: bool) -> None:
+        self.workers, self.progress = workers, progress
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], desc: str, *, parallel: bool = True) -> Iterator[Any]:
+        """Ordered map with a progress bar; in this process when `parallel` is False or one worker is asked."""
+        bar = tqdm(total=len(tasks), desc=desc, disable=not self.progress, leave=False, unit="task")
+        try:
+            if not parallel or self.workers <= 1 or len(tasks) <= 1:
+                for t in tasks:
+                    yield fn(t)
+                    bar.update()
+                return
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            chunk = max(1, min(64, len(tasks) // (self.workers * 8)))
+            for result in self._pool.map(fn, tasks, chunksize=chunk):
+                yield result
+                bar.update()
+        finally:
+            bar.close()
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+# below these sizes the work takes less than starting worker processes (each imports torch, ~2 s)
+_PARALLEL_MIN_BYTES = 64 << 20
+_PARALLEL_MIN_EVENTS = 20_000_000
+
+
+def default_workers() -> int:
+    """Worker processes for preparation: the CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS / Windows
+        return os.cpu_count() or 1
+
+
+class _Integrate:
+    """Picklable 'events of sample i -> frames' for worker processes."""
+
+    def __init__(self, store: Path, spec: FrameSpec, sensor: SensorSize, custom: Callable[..., Any] | None) -> None:
+        self.store_path, self.spec, self.sensor, self.custom = store, spec, sensor, custom
+        self._store: EventStore | None = None
+
+    def __call__(self, i: int) -> np.ndarray:
+        if self._store is None:
+            self._store = EventStore(self.store_path)
+        ev = to_dict(self._store[i])
+        h, w, spec = self.sensor.height, self.sensor.width, self.spec
+        if self.custom is not None:
+            return np.asarray(self.custom(ev, h, w), dtype=np.float32)
+        if spec.frames_number is not None:
+            return integrate.integrate_events_by_fixed_frames_number(
+                ev, spec.split_by, spec.frames_number, h, w, dtype=spec.dtype, validate=False
+            )
+        return integrate.integrate_events_by_fixed_duration(ev, spec.duration, h, w, dtype=spec.dtype, validate=False)
+
+
+class EventDataset(torch.utils.data.Dataset):
+    """Base of DVS128Gesture, CIFAR10DVS and NMNIST; SpikingJelly-compatible constructor.
+
+    Items are ``(events, label)`` with events a dict of t, x, y, p arrays (``data_type='event'``), or
+    ``(frames, label)`` with frames float32 `[T, 2, H, W]` (``data_type='frame'``), after `transform` /
+    `target_transform`.
+    """
+
+    name: ClassVar[str]
+    sensor: ClassVar[SensorSize]
+    classes: ClassVar[tuple[str, ...]]
+    resources: ClassVar[tuple[Resource, ...]]
+    version: ClassVar[str] = "1"
+    splits: ClassVar[tuple[str, ...]] = ("train", "test")
+    orientation: ClassVar[str] = "default"
+
+    def __init__(
+        self,
+        root: str | Path,
+        train: bool | None = None,
+        data_type: str = "event",
+        frames_number: int | None = None,
+        split_by: str | None = None,
+        duration: int | None = None,
+        custom_integrate_function: Callable[..., Any] | None = None,
+        custom_integrated_frames_dir_name: str | None = None,
+        transform: Callable[[Any], Any] | None = None,
+        target_transform: Callable[[Any], Any] | None = None,
+        *,
+        download: bool = False,
+        workers: int | None = None,
+        progress: bool = True,
+        dtype: str = "uint16",
+    ) -> None:
+        if data_type not in ("event", "frame"):
+            raise ValueError(f"data_type must be 'event' or 'frame', got {data_type!r}")
+        if train not in (True, False, None):
+            raise ValueError(f"train must be True, False or None (both splits), got {train!r}")
+        self.root = Path(root)
+        self.train, self.data_type = train, data_type
+        self.transform, self.target_transform = transform, target_transform
+        self.workers = default_workers() if workers is None else max(0, int(workers))
+        self.progress = progress
+        self.spec: FrameSpec | None = None
+        if data_type == "frame":
+            custom_name = None
+            if custom_integrate_function is not None:
+                custom_name = custom_integrated_frames_dir_name or getattr(
+                    custom_integrate_function, "__qualname__", repr(custom_integrate_function)
+                )
+            self.spec = FrameSpec(
+                frames_number=frames_number,
+                split_by=split_by,
+                duration=duration,
+                custom=custom_name,
+                dtype=dtype,
+                orientation=self.orientation,
+                dataset_version=self.dataset_version(self.root),
+            )
+        elif any(v is not None for v in (frames_number, split_by, duration, custom_integrate_function)):
+            raise ValueError("frames_number, split_by, duration and custom_integrate_function need data_type='frame'")
+        wanted = self.splits if train is None else ("train" if train else "test",)
+        stores = self.prepare_events(self.root, download=download, workers=self.workers, progress=progress)
+        self._events = [EventStore(stores[s]) for s in wanted]
+        self._frames: list[FrameReader] | None = None
+        if self.spec is not None:
+            entry = self._build_frames(stores, custom_integrate_function)
+            self._frames = [FrameReader(entry / f"{s}.h5") for s in wanted]
+        self._bounds = np.cumsum([0] + [len(s) for s in self._events])
+        self._index: np.ndarray | None = None  # a subset of the stores' samples (partitions)
+        self.targets = np.concatenate([s.labels for s in self._events]).astype(np.int64)
+
+    def _select(self, index: np.ndarray) -> None:
+        """Restrict the dataset to `index` (positions into the stores), keeping that order."""
+        all_targets = np.concatenate([s.labels for s in self._events]).astype(np.int64)
+        self._index = np.asarray(index, dtype=np.int64)
+        self.targets = all_targets[self._index]
+
+    # ------------------------------------------------------------------ class-level life cycle
+
+    @classmethod
+    def dataset_version(cls, root: Path) -> str:
+        """The class version, suffixed with the sample manifest's id for a miniature copy."""
+        manifest = Path(root) / "download" / SAMPLE_MANIFEST
+        if manifest.exists():
+            return f"{cls.version}-sample-{json.loads(manifest.read_text())['id']}"
+        return cls.version
+
+    @classmethod
+    def resources_for(cls, root: Path) -> tuple[Resource, ...]:
+        """The files to fetch or verify: the official ones, or a miniature copy's (see `neurodata.synth`)."""
+        manifest = Path(root) / "download" / SAMPLE_MANIFEST
+        if not manifest.exists():
+            return cls.resources
+        data = json.loads(manifest.read_text())
+        if data.get("dataset") != cls.name:
+            raise NeurodataError(f"{manifest} describes {data.get('dataset')!r}, not {cls.name!r}")
+        return tuple(
+            Resource(r["filename"], tuple(r.get("urls", ())), md5=r.get("md5"), sha256=r.get("sha256"))
+            for r in data["resources"]
+        )
+
+    @classmethod
+    def download(cls, root: str | Path, *, progress: bool = True) -> list[Path]:
+        """Fetch every resource that is missing (or verify what is there); return their paths."""
+        root = Path(root)
+        paths = []
+        for r in cls.resources_for(root):
+            dest = root / "download" / r.filename
+            if not r.urls:
+                if not dest.exists():
+                    raise DatasetNotFoundError(cls._manual_message(root, r))
+                verify_file(dest, md5=r.md5, sha256=r.sha256, what_to_do=cls._manual_message(root, r))
+                paths.append(dest)
+                continue
+            paths.append(download_file(r.urls, dest, md5=r.md5, sha256=r.sha256, size=r.size, progress=progress))
+        return paths
+
+    @classmethod
+    def verify(cls, root: str | Path) -> list[Path]:
+        """Check every resource under ``root/download`` against its checksums; raise naming what is wrong."""
+        root = Path(root)
+        paths = []
+        for r in cls.resources_for(root):
+            dest = root / "download" / r.filename
+            if not dest.exists():
+                raise DatasetNotFoundError(
+                    f"{cls.name}: {dest} is missing; run `neurodata download {cls.name} --root {root}`"
+                    if r.urls
+                    else cls._manual_message(root, r)
+                )
+            verify_file(dest, md5=r.md5, sha256=r.sha256)
+            paths.append(dest)
+        return paths
+
+    @classmethod
+    def _manual_message(cls, root: Path, r: Resource) -> str:
+        return (
+            f"{cls.name}: {r.filename} cannot be downloaded by script. {r.manual or ''} "
+            f"Put it at {root / 'download' / r.filename} (md5 {r.md5}), then run again."
+        ).replace("  ", " ")
+
+    @classmethod
+    def extract(cls, root: Path, archives: list[Path]) -> Path:
+        """Extract the archives into ``root/extract`` (each into place atomically); return that folder."""
+        out = root / "extract"
+        for a in archives:
+            extract_archive(a, out / a.name.split(".")[0])
+        return out
+
+    @classmethod
+    def events_dir(cls, root: Path) -> Path:
+        """``root/events/<decoder key>``: the event stores, keyed by what decoding depends on."""
+        return Path(root) / "events" / f"v{cls.dataset_version(root)}-{cls.orientation}"
+
+    @classmethod
+    def prepare_events(
+        cls, root: str | Path, *, download: bool = False, workers: int = 1, progress: bool = True
+    ) -> dict[str, Path]:
+        """Make sure every split's event store exists (download/verify/extract/decode as needed)."""
+        root = Path(root)
+        out = cls.events_dir(root)
+        stores = {s: out / f"{s}.h5" for s in cls.splits}
+        if all(p.exists() for p in stores.values()):
+            return stores
+        with file_lock(out.with_name(out.name + ".lock")):
+            if all(p.exists() for p in stores.values()):
+                return stores
+            archives = cls.download(root, progress=progress) if download else cls.verify(root)
+            extracted = cls.extract(root, archives)
+            parallel = sum(p.stat().st_size for p in archives) >= _PARALLEL_MIN_BYTES
+            with _Workers(workers, progress) as pool:
+                for split, path in stores.items():
+                    if path.exists():
+                        continue
+                    tasks = cls._tasks(extracted, split)
+                    results = pool.map(cls._decode, tasks, f"{cls.name} {split}: decode", parallel=parallel)
+                    write_event_store(
+                        path, (s for batch in results for s in batch), attrs={"dataset": cls.name, "split": split}
+                    )
+                    log.info("%s %s: event store %s", cls.name, split, path)
+        return stores
+
+    def _build_frames(self, stores: dict[str, Path], custom: Callable[..., Any] | None) -> Path:
+        assert self.spec is not None
+        sensor = self.sensor
+        entry = frames_dir(self.root, self.spec)
+        if (entry / "spec.json").exists():
+            return entry
+        events = {split: EventStore(path) for split, path in stores.items()}
+        total = sum(int(s.offsets[-1]) for s in events.values())
+        parallel = total >= _PARALLEL_MIN_EVENTS and (custom is None or _picklable(custom))
+        with _Workers(self.workers, self.progress) as pool:
+            plan = {
+                split: (
+                    len(store),
+                    lambda split=split, store=store: pool.map(
+                        _Integrate(store.path, self.spec, sensor, custom),
+                        range(len(store)),
+                        f"{self.name} {split}: {self.spec.describe()}",
+                        parallel=parallel,
+                    ),
+                    store.labels,
+                )
+                for split, store in events.items()
+            }
+            return build_frame_cache(self.root, self.spec, plan, sensor.frame_shape)
+
+    # ------------------------------------------------------------------ subclass hooks
+
+    @classmethod
+    def _tasks(cls, extracted: Path, split: str) -> list[Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _decode(task: Any) -> list[tuple[np.ndarray, int, dict[str, Any]]]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ Dataset
+
+    def __len__(self) -> int:
+        return int(self._bounds[-1]) if self._index is None else len(self._index)
+
+    def _locate(self, index: int) -> tuple[int, int]:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} out of range for {self.name} with {n} samples")
+        index %= n
+        if self._index is not None:
+            index = int(self._index[index])
+        part = int(np.searchsorted(self._bounds, index, side="right")) - 1
+        return part, index - int(self._bounds[part])
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        part, i = self._locate(int(index))
+        if self._frames is not None:
+            data: Any = self._frames[part][i].astype(np.float32)
+        else:
+            data = to_dict(self._events[part][i])
+        label: Any = int(self._events[part].labels[i])
+        if self.transform is not None:
+            data = self.transform(data)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return data, label
+
+    def metadata(self, index: int) -> dict[str, str]:
+        """Per-sample metadata (for example the recording, user and lighting of DVS128 Gesture)."""
+        part, i = self._locate(int(index))
+        return {k: v[i] for k, v in self._events[part].meta.items()}
+
+    @classmethod
+    def get_H_W(cls) -> tuple[int, int]:
+        """(height, width), SpikingJelly's name."""
+        return cls.sensor.height, cls.sensor.width
+
+    def __repr__(self) -> str:
+        what = self.spec.describe() if self.spec else "events"
+        split = {None: "train+test", True: "train", False: "test"}[self.train]
+        return f"{type(self).__name__}(root={str(self.root)!r}, split={split}, {what}, samples={len(self)})"
+
+
+def _picklable(fn: Callable[..., Any]) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(fn)
+    except Exception:
+        return False
+    return True
+
+
+def iter_batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of `size` items (the last may be shorter)."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
