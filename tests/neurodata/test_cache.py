@@ -1,0 +1,51 @@
+"""Event stores and frame files: atomic writes, completeness checks, per-process handles."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import neurodata as nd
+from neurodata.cache import EventStore, FrameReader, write_event_store
+from neurodata.errors import CacheError
+from neurodata.testing import random_events
+
+
+def test_event_store_round_trip_with_metadata(tmp_path: Path, rng: np.random.Generator) -> None:
+    samples = [(random_events(rng, nd.SensorSize(9, 9), int(n)), i % 3, {"file": f"f{i}", "user": str(i)})
+               for i, n in enumerate([5, 0, 300, 17])]
+    path = write_event_store(tmp_path / "s.h5", samples)
+    store = EventStore(path)
+    assert len(store) == 4
+    assert store.labels.tolist() == [0, 1, 2, 0]
+    assert store.meta["file"] == ["f0", "f1", "f2", "f3"]
+    for i, (ev, _, _) in enumerate(samples):
+        np.testing.assert_array_equal(store[i], ev)
+    clone = pickle.loads(pickle.dumps(store))  # what DataLoader workers receive: no open handle inside
+    np.testing.assert_array_equal(clone[2], samples[2][0])
+
+
+def test_interrupted_event_store_leaves_no_file(tmp_path: Path, rng: np.random.Generator) -> None:
+    def samples():
+        yield random_events(rng, nd.SensorSize(4, 4), 10), 0, {}
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_event_store(tmp_path / "s.h5", samples())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_incomplete_or_foreign_files_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(CacheError, match="does not exist"):
+        EventStore(tmp_path / "missing.h5")
+    with h5py.File(tmp_path / "half.h5", "w") as f:
+        f["frames"] = np.zeros((1, 2, 2, 2, 2))
+    with pytest.raises(CacheError, match=r"half\.h5 is incomplete"):
+        FrameReader(tmp_path / "half.h5")
+    (tmp_path / "junk.h5").write_bytes(b"not hdf5")
+    with pytest.raises(CacheError, match=r"junk\.h5 is not a readable HDF5 file"):
+        EventStore(tmp_path / "junk.h5")
