@@ -55,3 +55,71 @@ def padded_sequence_mask(
     if batch_first:
         return steps.unsqueeze(0) < sequence_len.unsqueeze(1)
     return steps.unsqueeze(1) < sequence_len.unsqueeze(0)
+
+
+def pack_events_collate(
+    batch: Sequence[tuple[Any, Any]],
+) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+    """Collate ``(events, label)`` samples for integration on the GPU inside the training loop.
+
+    Args:
+        batch: events as dicts of t, x, y, p arrays (``data_type='event'`` datasets) or `EVENT_DTYPE` arrays.
+
+    Returns:
+        ``(packed, labels [B], counts [B])``: packed is a dict of `[E]` int64 tensors t, x, y, p holding the
+        samples' events one after the other; counts are events per sample. Feed them to `EventsToFrames`.
+    """
+    if len(batch) == 0:
+        raise ValueError("pack_events_collate got an empty batch")
+    fields = {k: [np.asarray(ev[k]) for ev, _ in batch] for k in ("t", "x", "y", "p")}
+    packed = {k: torch.from_numpy(np.concatenate(v).astype(np.int64)) for k, v in fields.items()}
+    counts = torch.as_tensor([len(t) for t in fields["t"]], dtype=torch.int64)
+    labels = [y for _, y in batch]
+    y = torch.stack(labels) if all(isinstance(v, torch.Tensor) for v in labels) else torch.as_tensor(labels)
+    return packed, y, counts
+
+
+class EventsToFrames:
+    """Turn a `pack_events_collate` batch into frames on `device` with one batched integration.
+
+    ``EventsToFrames(128, 128, frames_number=16, split_by='number')(batch, 'cuda')`` returns
+    ``(frames [B, T, 2, H, W] float32, labels [B], frame_lengths [B])`` on the device: the same layout as
+    `pad_sequence_collate`, so the training loop does not care where frames were made. Random event
+    transforms can run per sample in the Dataset beforehand, which a frame cache cannot offer.
+    """
+
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        *,
+        frames_number: int | None = None,
+        split_by: str | None = None,
+        duration: int | None = None,
+    ) -> None:
+        if (frames_number is None) == (duration is None):
+            raise ValueError(
+                f"EventsToFrames needs exactly one of frames_number or duration; got frames_number={frames_number}, "
+                f"duration={duration}"
+            )
+        self.height, self.width = height, width
+        self.frames_number, self.split_by, self.duration = frames_number, split_by, duration
+
+    def __call__(
+        self, batch: tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor], device: str | torch.device = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        from neurodata.integrate import integrate_events_batch
+
+        packed, labels, counts = batch
+        packed = {k: v.to(device, non_blocking=True) for k, v in packed.items()}
+        frames, n_frames = integrate_events_batch(
+            packed,
+            counts.to(device),
+            self.height,
+            self.width,
+            frames_num=self.frames_number,
+            split_by=self.split_by,
+            duration=self.duration,
+            dtype=torch.float32,
+        )
+        return frames, labels.to(device), n_frames

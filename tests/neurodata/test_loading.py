@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import neurodata as nd
+import neurodata.loading
 
 
 def test_collate_pads_at_the_end_and_keeps_dtype(rng: np.random.Generator) -> None:
@@ -56,3 +57,21 @@ def test_collate_then_mask_recovers_every_sample(rng: np.random.Generator) -> No
     mask = nd.padded_sequence_mask(lengths, batch_first=True)
     for i, (x, _) in enumerate(samples):
         np.testing.assert_array_equal(frames[i][mask[i]].numpy(), x)
+
+
+def test_events_to_frames_on_the_device_equals_the_per_sample_integrator(rng: np.random.Generator) -> None:
+    from neurodata.testing import random_events
+
+    samples = [(nd.to_dict(random_events(rng, nd.SensorSize(16, 12), int(n))), i) for i, n in enumerate([50, 0, 700])]
+    batch = nd.loading.pack_events_collate(samples)
+    assert batch[2].tolist() == [50, 0, 700]
+    for kw in ({"frames_number": 5, "split_by": "time"}, {"duration": 40_000}):
+        frames, labels, lengths = nd.loading.EventsToFrames(12, 16, **kw)(batch, "cpu")
+        assert labels.tolist() == [0, 1, 2]
+        for b, (ev, _) in enumerate(samples):
+            if "duration" in kw:
+                expected = nd.integrate_events_by_fixed_duration(ev, 40_000, 12, 16)
+            else:
+                expected = nd.integrate_events_by_fixed_frames_number(ev, "time", 5, 12, 16)
+            assert int(lengths[b]) == len(expected)
+            np.testing.assert_array_equal(frames[b, : len(expected)].numpy(), expected)
