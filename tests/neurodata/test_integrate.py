@@ -127,8 +127,12 @@ def test_segment_to_frame_counts_the_slice(s: tuple, a: int, b: int, dtype: type
 # ---------------------------------------------------------------- large streams: the chunked kernel
 
 
+@pytest.mark.parametrize("path", ["chunked", "fused"])
 @pytest.mark.parametrize(("h", "w"), [(128, 128), (34, 34), (260, 346)])
-def test_chunked_kernel_on_large_streams_equals_add_at(rng: np.random.Generator, h: int, w: int) -> None:
+def test_both_kernels_on_large_streams_equal_add_at(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, h: int, w: int, path: str
+) -> None:
+    monkeypatch.setattr(_numpy, "_SMALL", 0 if path == "chunked" else 1 << 30)
     n = 3 * _numpy._CHUNK + 12345  # several chunks per window, windows across chunk edges
     ev = nd.to_dict(random_events(rng, nd.SensorSize(w, h), n, duration_us=5_000_000))
     for split_by, m in (("number", 7), ("time", 16)):
