@@ -98,7 +98,7 @@ class DVS128Gesture(EventDataset):
         rec, labels_csv = Path(task[0]), Path(task[1])
         events = read_aedat31(rec)
         rows = read_labels_csv(labels_csv)
-        t = events["t"]
+        t = np.ascontiguousarray(events["t"])  # searchsorted on a strided field would copy it per row
         m = re.match(r"user(\d+)_(.+)$", rec.stem)
         user, lighting = (m.group(1), m.group(2)) if m else ("", "")
         out = []

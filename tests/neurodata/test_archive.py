@@ -109,3 +109,13 @@ def test_damaged_archive_leaves_no_partial_folder(tmp_path: Path) -> None:
     not_archive.write_text("hello")
     with pytest.raises(ArchiveError, match="not a zip or tar archive"):
         extract_archive(not_archive, tmp_path / "out")
+
+
+@pytest.mark.parametrize("mode", ["w:bz2", "w:xz", "w"])
+def test_other_tar_compressions(tmp_path: Path, mode: str) -> None:
+    path = tmp_path / "a.tar"
+    with tarfile.open(path, mode) as tar:
+        info = tarfile.TarInfo("d/x.bin")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    assert (extract_archive(path, tmp_path / "out") / "d" / "x.bin").read_bytes() == b"abc"
