@@ -104,7 +104,10 @@ def prepare(
     frames: Annotated[Optional[int], typer.Option(help="Frames per sample (with --split-by).")] = None,  # noqa: UP045
     split_by: Annotated[str, typer.Option(help="'number' or 'time' (with --frames).")] = "number",
     duration: Annotated[Optional[int], typer.Option(help="Frame length in µs, instead of --frames.")] = None,  # noqa: UP045
-    workers: Annotated[Optional[int], typer.Option(help="Worker processes [default: all CPUs].")] = None,  # noqa: UP045
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="Worker processes [default: 1, the vectorized code is fastest in one process]."),
+    ] = None,
     download: Annotated[bool, typer.Option("--download/--no-download", help="Fetch missing files first.")] = False,
 ) -> None:
     """Decode NAME once into an event store and, with --frames or --duration, build its frame cache."""

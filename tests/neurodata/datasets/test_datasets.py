@@ -313,3 +313,19 @@ def test_registry_suggests_close_names() -> None:
     assert DATASETS.names() == ["cifar10-dvs", "dvs128-gesture", "n-mnist"]
     with pytest.raises(KeyError, match="did you mean 'dvs128-gesture'"):
         get_dataset("dvs-gesture")
+
+
+def test_worker_processes_give_the_same_stores_and_frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from neurodata.datasets import base
+
+    for root in (tmp_path / "one", tmp_path / "two"):
+        synth.make_sample("dvs128-gesture", root, SIZES["dvs128-gesture"])
+    one = DVS128Gesture(tmp_path / "one", train=True, data_type="frame", duration=60_000, workers=1, progress=False)
+    monkeypatch.setattr(base, "_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(base, "_PARALLEL_MIN_EVENTS", 0)
+    two = DVS128Gesture(tmp_path / "two", train=True, data_type="frame", duration=60_000, workers=2, progress=False)
+    assert len(one) == len(two) == 24
+    np.testing.assert_array_equal(one.targets, two.targets)
+    for i in range(len(one)):
+        np.testing.assert_array_equal(one[i][0], two[i][0])
+        assert one.metadata(i) == two.metadata(i)
