@@ -74,7 +74,7 @@ def _spikingjelly(root: Path) -> tuple[float, list[Any]]:
     return time.perf_counter() - start, sets
 
 
-def _ours(root: Path, workers: int) -> tuple[float, list[Any]]:
+def _ours(root: Path, workers: int | None) -> tuple[float, list[Any]]:
     start = time.perf_counter()
     sets = [DVS128Gesture(root, train=t, data_type="frame", frames_number=16, split_by="number", workers=workers,
                           progress=False) for t in (True, False)]
@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--recordings", type=int, default=8, help="recordings per split")
     parser.add_argument("--events-per-sample", type=int, default=250_000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=None, help="preparation processes (default: the library's)")
     parser.add_argument("--skip-spikingjelly", action="store_true")
     args = parser.parse_args()
     size = synth.SampleSize(samples_per_class=6 if args.quick else args.recordings,
@@ -116,7 +116,7 @@ def main() -> None:
             sj_read, n_sj = _read_all(sj_sets)
             sj_disk = _du(sj_root / "frames_number_16_split_by_number")
             rows.append(("SpikingJelly 2.0.0", sj_s, sj_disk, _du(sj_root / "events_np"), n_sj / sj_read, n_sj))
-        print(f"\nmachine: {os.cpu_count()} cores; our workers: {args.workers}; frames_number=16, split_by='number'")
+        print(f"\nmachine: {os.cpu_count()} cores; our workers: {args.workers or 'default'}; frames_number=16, split_by='number'")
         print("| implementation | samples | prepare s | frame cache bytes | event store bytes | DataLoader samples/s |")
         print("|---|---|---|---|---|---|")
         for name, secs, disk, events, rate, count in rows:
