@@ -116,7 +116,8 @@ def main() -> None:
             sj_read, n_sj = _read_all(sj_sets)
             sj_disk = _du(sj_root / "frames_number_16_split_by_number")
             rows.append(("SpikingJelly 2.0.0", sj_s, sj_disk, _du(sj_root / "events_np"), n_sj / sj_read, n_sj))
-        print(f"\nmachine: {os.cpu_count()} cores; our workers: {args.workers or 'default'}; frames_number=16, split_by='number'")
+        workers = args.workers or "default"
+        print(f"\nmachine: {os.cpu_count()} cores; our workers: {workers}; frames_number=16, split_by='number'")
         print("| implementation | samples | prepare s | frame cache bytes | event store bytes | DataLoader samples/s |")
         print("|---|---|---|---|---|---|")
         for name, secs, disk, events, rate, count in rows:
