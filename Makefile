@@ -9,12 +9,12 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml ci/constraints.txt ci/peers.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c ci/constraints.txt -e '.[dev,bench,formats]'
+	$(BIN)/python -m pip install -q -c ci/constraints.txt -e '.[dev,bench,formats,export]'
 	$(BIN)/python -m pip install -q --no-deps -r ci/peers.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/neurodata demo --out cache/demo
+	$(BIN)/snnmodels demo --out cache/demo
 
 test: $(STAMP)
 	$(BIN)/ruff check neurodata snnmodels tests scripts

@@ -193,3 +193,25 @@ class RandomTemporalDelete:
 
             return x.index_select(axis, torch.as_tensor(keep, device=x.device))
         return np.take(x, keep, axis=axis)
+
+
+@dataclass(frozen=True)
+class DownsampleFrames:
+    """Sum-pool frames `[..., H, W]` by `factor` in both spatial axes (event counts stay counts).
+
+    H and W must be multiples of `factor`; works on numpy arrays and torch tensors.
+    """
+
+    factor: int
+
+    def __post_init__(self) -> None:
+        if self.factor < 1:
+            raise ValueError(f"DownsampleFrames.factor must be >= 1, got {self.factor!r}")
+
+    def __call__(self, x: Any) -> Any:
+        h, w = x.shape[-2:]
+        f = self.factor
+        if h % f or w % f:
+            raise ValueError(f"DownsampleFrames: frames of {h}x{w} are not multiples of factor {f}")
+        pooled = x.reshape(*x.shape[:-2], h // f, f, w // f, f)
+        return pooled.sum((-3, -1)) if hasattr(pooled, "dim") else pooled.sum(axis=(-3, -1))

@@ -10,7 +10,7 @@ Public surface (everything else is an implementation detail):
 - monitors: `snnmodels.monitor`; pytorch-spiking style layers: `snnmodels.spiking`.
 """
 
-from snnmodels import functional, layers, monitor, spiking
+from snnmodels import export, functional, layers, monitor, spiking
 from snnmodels.base import MemoryModule, StepModule, reset_net, set_step_mode
 from snnmodels.functional import surrogate
 from snnmodels.functional.surrogate import SURROGATES, get_surrogate
@@ -40,6 +40,7 @@ __all__ = [
     "StepModule",
     "VotingLayer",
     "__version__",
+    "export",
     "functional",
     "get_surrogate",
     "layers",

@@ -102,6 +102,7 @@ class Trainer:
             the model (e.g. `neurodata.loading.EventsToFrames` to integrate events on the GPU).
         num_classes: for the confusion matrix (default: the model's output width).
         progress: tqdm bars.
+        meta: extra entries saved in every checkpoint (e.g. how to rebuild the model, the frame contract).
     """
 
     def __init__(
@@ -116,6 +117,7 @@ class Trainer:
         batch_fn: Callable[[Any, torch.device], Sequence[Any]] | None = None,
         num_classes: int | None = None,
         progress: bool = True,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.out_dir = Path(out_dir) if out_dir is not None else None
@@ -123,6 +125,7 @@ class Trainer:
         self.batch_fn = batch_fn
         self.num_classes = num_classes
         self.progress = progress
+        self.meta = dict(meta or {})
         self.ctx = dist.context()
         self.device = torch.device(_pick_device(config.device, self.ctx.local_rank))
         seed_everything(config.seed)
@@ -317,6 +320,7 @@ class Trainer:
             "best": self.best,
             "history": [vars(s) for s in self.history],
             "config": self.config.to_dict(),
+            "meta": self.meta,
         }
 
     def _save(self, s: EpochStats) -> None:

@@ -87,3 +87,14 @@ def test_random_temporal_delete_keeps_order(batch_first: bool) -> None:
     t = torch.arange(10.0).reshape(10, 1)
     assert T.RandomTemporalDelete(3)(t).shape == (3, 1)
     assert T.RandomTemporalDelete(20)(t) is t
+
+
+def test_downsample_frames_sums_blocks() -> None:
+    x = np.arange(2 * 4 * 6, dtype=np.float32).reshape(1, 2, 4, 6)
+    out = T.DownsampleFrames(2)(x)
+    assert out.shape == (1, 2, 2, 3)
+    assert out[0, 0, 0, 0] == x[0, 0, :2, :2].sum()
+    assert out.sum() == x.sum()
+    torch.testing.assert_close(T.DownsampleFrames(2)(torch.from_numpy(x)), torch.from_numpy(out))
+    with pytest.raises(ValueError, match="not multiples of factor 4"):
+        T.DownsampleFrames(4)(x)
