@@ -19,7 +19,7 @@ log = logging.getLogger("neurodata")
 DEFAULT_HOME = Path(os.environ.get("NEURODATA_HOME", "cache"))
 RootOption = Annotated[
     Optional[Path],  # noqa: UP045 - typer reads the annotation at runtime on Python 3.10
-    typer.Option("--root", help="The dataset's folder [default: $NEURODATA_HOME/NAME, else cache/NAME]."),
+    typer.Option("--root", help="The dataset's folder (default: $NEURODATA_HOME/NAME, else cache/NAME)."),
 ]
 NameArg = Annotated[str, typer.Argument(help="Dataset name; see `neurodata list`.")]
 
@@ -106,7 +106,7 @@ def prepare(
     duration: Annotated[Optional[int], typer.Option(help="Frame length in µs, instead of --frames.")] = None,  # noqa: UP045
     workers: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option(help="Worker processes [default: 1, the vectorized code is fastest in one process]."),
+        typer.Option(help="Worker processes (default: 1; the vectorized code is fastest in one process)."),
     ] = None,
     download: Annotated[bool, typer.Option("--download/--no-download", help="Fetch missing files first.")] = False,
 ) -> None:

@@ -10,11 +10,35 @@ Public surface (everything else is an implementation detail):
 - monitors: `snnmodels.monitor`; pytorch-spiking style layers: `snnmodels.spiking`.
 """
 
-from snnmodels import export, functional, layers, monitor, spiking
+# the zoo imports the core above; importing it last keeps the import order acyclic
+from snnmodels import (
+    export,
+    functional,
+    layers,
+    models,
+    monitor,
+    spiking,
+)
 from snnmodels.base import MemoryModule, StepModule, reset_net, set_step_mode
 from snnmodels.functional import surrogate
 from snnmodels.functional.surrogate import SURROGATES, get_surrogate
 from snnmodels.layers import VotingLayer
+from snnmodels.models import (
+    MODELS,
+    NEURONS,
+    WEIGHTS,
+    ContractError,
+    InputContract,
+    Weights,
+    WeightsError,
+    create_model,
+    get_weights,
+    list_models,
+    list_weights,
+    model_entry,
+    register_weights,
+    save_weights,
+)
 from snnmodels.monitor import AttributeMonitor, GradInputMonitor, GradOutputMonitor, InputMonitor, OutputMonitor
 from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, ParametricLIFNode
 from snnmodels.registry import Registry
@@ -22,11 +46,16 @@ from snnmodels.spiking import Lowpass, SpikingActivation
 
 __version__ = "0.1.0"
 __all__ = [
+    "MODELS",
+    "NEURONS",
     "SURROGATES",
+    "WEIGHTS",
     "AttributeMonitor",
+    "ContractError",
     "GradInputMonitor",
     "GradOutputMonitor",
     "IFNode",
+    "InputContract",
     "InputMonitor",
     "LIFNode",
     "Leaky",
@@ -39,13 +68,23 @@ __all__ = [
     "SpikingActivation",
     "StepModule",
     "VotingLayer",
+    "Weights",
+    "WeightsError",
     "__version__",
+    "create_model",
     "export",
     "functional",
     "get_surrogate",
+    "get_weights",
     "layers",
+    "list_models",
+    "list_weights",
+    "model_entry",
+    "models",
     "monitor",
+    "register_weights",
     "reset_net",
+    "save_weights",
     "set_step_mode",
     "spiking",
     "surrogate",

@@ -1,0 +1,3 @@
+from snnmodels.cli import main
+
+main()
