@@ -158,3 +158,29 @@ def test_torchrun_two_processes_match_one(tmp_path: Path) -> None:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
     initial = tiny_net(seed=1).state_dict()
     assert any(not torch.equal(a[k], initial[k]) for k in a)  # training did move the weights
+
+
+def _linear_net() -> torch.nn.Module:
+    """A linear readout of the frames: the test is about the data path, so nothing may be silent."""
+    from snnmodels import layers
+
+    torch.manual_seed(0)
+    return torch.nn.Sequential(layers.Flatten(), layers.Linear(2 * 34 * 34, 10))
+
+
+def test_on_the_fly_integration_trains_like_a_frame_cache(tmp_path: Path) -> None:
+    from neurodata import NMNIST, synth
+    from neurodata.loading import EventsToFrames, pack_events_collate
+
+    synth.make_sample("n-mnist", tmp_path, synth.SampleSize(samples_per_class=2, events_per_sample=500))
+    events = NMNIST(tmp_path, train=True, progress=False)
+    frames = NMNIST(tmp_path, train=True, data_type="frame", frames_number=5, split_by="number", progress=False)
+    cfg = CFG.replace(epochs=2, batch_size=5, optimizer="sgd", momentum=0.0, scheduler="none", lr=0.1)
+    on_the_fly = Trainer(_linear_net(), cfg, events, collate_fn=pack_events_collate,
+                         batch_fn=EventsToFrames(34, 34, frames_number=5, split_by="number"), progress=False)
+    cached = Trainer(_linear_net(), cfg, frames, collate_fn=nd.pad_sequence_collate, progress=False)
+    history_a, history_b = on_the_fly.fit(), cached.fit()
+    assert history_a[-1].train_loss != history_a[0].train_loss  # it trained
+    assert [h.train_loss for h in history_a] == [h.train_loss for h in history_b]
+    for a, b in zip(on_the_fly.model.state_dict().values(), cached.model.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
