@@ -11,9 +11,9 @@ from typing import Any
 
 from torch import Tensor
 
-from snnmodels.functional.lif import LIFState
-from snnmodels.functional.multistep import Dynamics, neuron_seq, neuron_step
-from snnmodels.functional.surrogate import Sigmoid, Surrogate
+from snnmodels.functional.lif import LIFState, run_seq, run_step
+from snnmodels.functional.multistep import Dynamics
+from snnmodels.functional.surrogate import Surrogate
 
 __all__ = ["IFParams", "if_seq", "if_step"]
 
@@ -41,10 +41,7 @@ def if_step(
 
     A None state starts at v_reset (0 for a soft reset); a None surrogate is sigmoid with alpha=4.
     """
-    dyn = p.dynamics()
-    v = x.new_full(x.shape, dyn.v_rest) if state is None else state.v
-    spike, v, _ = neuron_step(x, v, dyn, surrogate or Sigmoid())
-    return spike, LIFState(v)
+    return run_step(x, state, p.dynamics(), surrogate)
 
 
 def if_seq(
@@ -56,6 +53,4 @@ def if_seq(
     fused: bool = True,
 ) -> tuple[Tensor, LIFState]:
     """T steps: x_seq [T, N, ...] -> (spikes [T, N, ...], state after the last step); fused path by default."""
-    v0 = None if state is None else state.v
-    spikes, v, _ = neuron_seq(x_seq, v0, p.dynamics(), surrogate or Sigmoid(), fused=fused)
-    return spikes, LIFState(v)
+    return run_seq(x_seq, state, p.dynamics(), surrogate, fused=fused)

@@ -42,6 +42,29 @@ class LIFState(NamedTuple):
     v: Tensor
 
 
+def run_step(
+    x: Tensor, state: LIFState | None, dyn: Dynamics, surrogate: Surrogate | Any | None, q: Tensor | None = None
+) -> tuple[Tensor, LIFState]:
+    """One step of any IF/LIF/PLIF `Dynamics` with explicit state; shared by the ``*_step`` functions."""
+    v = x.new_full(x.shape, dyn.v_rest) if state is None else state.v
+    spike, v, _ = neuron_step(x, v, dyn, surrogate or Sigmoid(), q)
+    return spike, LIFState(v)
+
+
+def run_seq(
+    x_seq: Tensor,
+    state: LIFState | None,
+    dyn: Dynamics,
+    surrogate: Surrogate | Any | None,
+    q: Tensor | None = None,
+    *,
+    fused: bool = True,
+) -> tuple[Tensor, LIFState]:
+    """T steps of any IF/LIF/PLIF `Dynamics` with explicit state; shared by the ``*_seq`` functions."""
+    spikes, v, _ = neuron_seq(x_seq, None if state is None else state.v, dyn, surrogate or Sigmoid(), q, fused=fused)
+    return spikes, LIFState(v)
+
+
 def lif_step(
     x: Tensor,
     state: LIFState | None = None,
@@ -52,10 +75,7 @@ def lif_step(
 
     A None state starts at v_reset (0 for a soft reset); a None surrogate is sigmoid with alpha=4.
     """
-    dyn = p.dynamics()
-    v = x.new_full(x.shape, dyn.v_rest) if state is None else state.v
-    spike, v, _ = neuron_step(x, v, dyn, surrogate or Sigmoid())
-    return spike, LIFState(v)
+    return run_step(x, state, p.dynamics(), surrogate)
 
 
 def lif_seq(
@@ -67,6 +87,4 @@ def lif_seq(
     fused: bool = True,
 ) -> tuple[Tensor, LIFState]:
     """T steps: x_seq [T, N, ...] -> (spikes [T, N, ...], state after the last step); fused path by default."""
-    v0 = None if state is None else state.v
-    spikes, v, _ = neuron_seq(x_seq, v0, p.dynamics(), surrogate or Sigmoid(), fused=fused)
-    return spikes, LIFState(v)
+    return run_seq(x_seq, state, p.dynamics(), surrogate, fused=fused)

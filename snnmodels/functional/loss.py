@@ -173,51 +173,45 @@ class _Loss:
         return f"{type(self).__name__}({fields})"
 
 
+class _CodedLoss(_Loss):
+    """A loss over class outputs that may be a population code (k neurons per class, summed per class)."""
+
+    def __init__(
+        self,
+        population_code: bool = False,
+        num_classes: int | None = None,
+        reduction: Reduction = "mean",
+        weight: Tensor | None = None,
+    ) -> None:
+        super().__init__(reduction, weight)
+        self.population_code = population_code
+        self.num_classes = num_classes
+
+    def _code(self, x: Tensor) -> Tensor:
+        return population_code(x, self.num_classes) if self.population_code else x
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # count / rate / membrane losses
 
 
 @LOSSES.register("ce_count")
-class ce_count_loss(_Loss):
+class ce_count_loss(_CodedLoss):
     """Cross entropy of the spike counts: log_softmax(sum_t spk[t]) against the labels."""
 
-    def __init__(
-        self,
-        population_code: bool = False,
-        num_classes: int | None = None,
-        reduction: Reduction = "mean",
-        weight: Tensor | None = None,
-    ) -> None:
-        super().__init__(reduction, weight)
-        self.population_code = population_code
-        self.num_classes = num_classes
-
     def __call__(self, spk_out: Tensor, targets: Tensor, mask: Tensor | None = None) -> Tensor:
-        counts = masked(spk_out, mask).sum(0)
-        if self.population_code:
-            counts = population_code(counts, self.num_classes)
+        counts = self._code(masked(spk_out, mask).sum(0))
         nll = F.nll_loss(F.log_softmax(counts, -1), targets, weight=self.weight, reduction="none")
         return self._reduce(nll)
 
 
 @LOSSES.register("ce_rate")
-class ce_rate_loss(_Loss):
+class ce_rate_loss(_CodedLoss):
     """Cross entropy at every step, averaged over the (valid) steps: mean_t CE(log_softmax(spk[t]), y)."""
-
-    def __init__(
-        self,
-        population_code: bool = False,
-        num_classes: int | None = None,
-        reduction: Reduction = "mean",
-        weight: Tensor | None = None,
-    ) -> None:
-        super().__init__(reduction, weight)
-        self.population_code = population_code
-        self.num_classes = num_classes
 
     def __call__(self, spk_out: Tensor, targets: Tensor, mask: Tensor | None = None) -> Tensor:
         T, B = spk_out.shape[:2]
-        out = population_code(spk_out, self.num_classes) if self.population_code else spk_out
+        out = self._code(spk_out)
         logp = F.log_softmax(out, -1)
         nll = F.nll_loss(logp.flatten(0, 1), targets.repeat(T), weight=self.weight, reduction="none").view(T, B)
         lengths = lengths_from_mask(mask, T, B, spk_out.device)
@@ -237,7 +231,7 @@ class ce_max_membrane_loss(_Loss):
 
 
 @LOSSES.register("mse_count")
-class mse_count_loss(_Loss):
+class mse_count_loss(_CodedLoss):
     """Squared error of the spike counts against T·correct_rate (label) and T·incorrect_rate (others), over T.
 
     With a population code of k neurons per class the targets are T·rate·k. Targets are whole counts
@@ -253,13 +247,11 @@ class mse_count_loss(_Loss):
         reduction: Reduction = "mean",
         weight: Tensor | None = None,
     ) -> None:
-        super().__init__(reduction, weight)
+        super().__init__(population_code, num_classes, reduction, weight)
         for name, rate in (("correct_rate", correct_rate), ("incorrect_rate", incorrect_rate)):
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {rate!r}")
         self.correct_rate, self.incorrect_rate = correct_rate, incorrect_rate
-        self.population_code = population_code
-        self.num_classes = num_classes
 
     def __call__(self, spk_out: Tensor, targets: Tensor, mask: Tensor | None = None) -> Tensor:
         T, B, C = spk_out.shape[0], spk_out.shape[1], spk_out.shape[-1]

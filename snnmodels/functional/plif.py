@@ -17,9 +17,9 @@ from typing import Any
 
 from torch import Tensor
 
-from snnmodels.functional.lif import LIFState
-from snnmodels.functional.multistep import Dynamics, neuron_seq, neuron_step
-from snnmodels.functional.surrogate import Sigmoid, Surrogate
+from snnmodels.functional.lif import LIFState, run_seq, run_step
+from snnmodels.functional.multistep import Dynamics
+from snnmodels.functional.surrogate import Surrogate
 
 __all__ = ["PLIFParams", "plif_seq", "plif_step", "w_from_tau"]
 
@@ -59,10 +59,7 @@ def plif_step(
     surrogate: Surrogate | Any | None = None,
 ) -> tuple[Tensor, LIFState]:
     """One step: x [N, ...] -> (spikes [N, ...], new state); ``w`` is a scalar (or broadcastable) tensor."""
-    dyn = p.dynamics()
-    v = x.new_full(x.shape, dyn.v_rest) if state is None else state.v
-    spike, v, _ = neuron_step(x, v, dyn, surrogate or Sigmoid(), w.sigmoid())
-    return spike, LIFState(v)
+    return run_step(x, state, p.dynamics(), surrogate, w.sigmoid())
 
 
 def plif_seq(
@@ -76,7 +73,4 @@ def plif_seq(
 ) -> tuple[Tensor, LIFState]:
     """T steps: x_seq [T, N, ...] -> (spikes [T, N, ...], last state). The fused path needs a scalar ``w``."""
     q = w.sigmoid()
-    spikes, v, _ = neuron_seq(
-        x_seq, None if state is None else state.v, p.dynamics(), surrogate or Sigmoid(), q, fused=fused and q.dim() == 0
-    )
-    return spikes, LIFState(v)
+    return run_seq(x_seq, state, p.dynamics(), surrogate, q, fused=fused and q.dim() == 0)
