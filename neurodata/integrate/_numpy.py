@@ -125,9 +125,3 @@ def count_segments(
                 acc[j] += np.bincount(pix, minlength=bins)
     counts = acc.reshape(m, 2, height, width)
     return counts if direct else cast_counts(counts, dt)
-
-
-def segment_to_frame(x: np.ndarray, y: np.ndarray, p: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Counts of one whole stream: `[2, H, W]` int64."""
-    n = len(x)
-    return count_segments(x, y, p, np.zeros(1, np.int64), np.full(1, n, np.int64), height, width)[0]
