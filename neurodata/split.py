@@ -59,8 +59,8 @@ def segments_by_time(t: np.ndarray, frames_num: int) -> Windows:
         return z, z.copy()
     t0 = int(t[0])
     dt = (int(t[-1]) - t0) // m
-    edges = t0 + dt * np.arange(m + 1, dtype=np.int64)
-    idx = np.searchsorted(t, edges, side="left").astype(np.int64, copy=False)
+    edges = np.arange(t0, t0 + dt * (m + 1), dt, dtype=np.int64) if dt else np.full(m + 1, t0, dtype=np.int64)
+    idx = np.asarray(t).searchsorted(edges).astype(np.int64, copy=False)  # side="left"
     starts, stops = idx[:-1], idx[1:].copy()
     stops[-1] = n
     return starts, stops
@@ -86,8 +86,8 @@ def segments_by_duration(t: np.ndarray, duration: int) -> Windows:
     if m == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z.copy()
-    edges = int(t[0]) + int(duration) * np.arange(m, dtype=np.int64)
-    starts = np.searchsorted(t, edges, side="left").astype(np.int64, copy=False)
+    t0, d = int(t[0]), int(duration)
+    starts = np.asarray(t).searchsorted(np.arange(t0, t0 + d * m, d, dtype=np.int64)).astype(np.int64, copy=False)
     stops = np.empty_like(starts)
     stops[:-1] = starts[1:]
     stops[-1] = len(t)

@@ -40,6 +40,10 @@ def fields_of(events: Mapping[str, Any] | np.ndarray | Fields) -> Fields:
         if missing:
             raise EventsError(f"events: structured array lacks field(s) {missing}; has {list(names)}")
         return Fields(events["t"], events["x"], events["y"], events["p"])
+    if type(events) is dict and all(type(events.get(k)) is np.ndarray for k in ("t", "x", "y", "p")):
+        t, x, y, p = events["t"], events["x"], events["y"], events["p"]  # the common case, without conversions
+        if len(x) == len(y) == len(p) == len(t):
+            return Fields(t, x, y, p)
     missing = [k for k in ("x", "y", "p") if k not in events]
     if missing:
         raise EventsError(f"events: missing field(s) {missing}; got {sorted(events)}")
@@ -55,12 +59,20 @@ def fields_of(events: Mapping[str, Any] | np.ndarray | Fields) -> Fields:
     return Fields(t, x, y, p)
 
 
+def _peak(a: np.ndarray) -> Any:
+    # argmax skips the ufunc-reduction set-up that dominates max() on short arrays (1 µs against 2.2 µs
+    # at 4.5k events) but streams slower on long ones (1.4 ms against 1.0 ms at 1e7)
+    return a[a.argmax()] if len(a) < 1 << 16 else a.max()
+
+
 def check_coordinates(f: Fields, height: int, width: int) -> None:
     """Raise `EventsError` naming field, index and value if any x is outside [0, W) or y outside [0, H)."""
     if height < 1 or width < 1:
         raise ValueError(f"H and W must be positive, got H={height}, W={width}")
     if len(f.x) == 0:
         return
+    if not is_torch(f.x) and f.x.dtype.kind == "u" == f.y.dtype.kind and _peak(f.x) < width and _peak(f.y) < height:
+        return  # the common case (our uint16 events) in two passes; the loop below finds the culprit
     for name, a, size in (("x", f.x, width), ("y", f.y, height)):
         if is_torch(a):
             lo, hi = a.aminmax()

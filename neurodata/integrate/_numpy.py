@@ -7,12 +7,16 @@ No Python loop runs over events. Two strategies, picked by size:
   per-window histograms there;
 * large streams: per window, chunks of ``_CHUNK`` events whose flat pixel index is computed into a
   reused cache-resident buffer of the narrowest unsigned type that holds ``2*H*W`` (uint16 for 128x128),
-  then counted with ``np.bincount``. Computing the index over the whole stream at once writes and re-reads
-  several full-length int64 temporaries; chunking keeps them in cache, which measured 1.4x faster at 1e7
-  events (see docs/benchmarks.md). The loop is over windows and chunks, never over events.
+  then counted into the window's row: by ``np.bincount`` for small sensors, by ``np.add.at`` for large ones,
+  where bincount's per-chunk histogram costs more than ufunc.at's per-event overhead (measured crossover
+  near 2x64x64 bins). Computing the index over the whole stream at once writes and re-reads several
+  full-length int64 temporaries; chunking keeps them in cache (1.4x at 1e7 events). The loop is over
+  windows and chunks, never over events.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -21,6 +25,7 @@ from neurodata.integrate._common import cast_counts, exact_limit
 _CHUNK = 1 << 17
 _SMALL = 1 << 19  # events below which one fused pass wins (measured: 2x faster at 1e5, even at 5e5)
 _FUSED_MAX_BINS = 1 << 23  # keep the fused histogram (int64) under 64 MiB
+_BINCOUNT_MAX_BINS = 1 << 13  # measured crossover at 1e7 events: bincount 1.15x faster at 2x34x34, even at 2x64x64
 
 
 def _index_dtype(n_bins: int) -> type[np.unsignedinteger]:
@@ -29,6 +34,13 @@ def _index_dtype(n_bins: int) -> type[np.unsignedinteger]:
     if n_bins <= 1 << 32:
         return np.uint32
     return np.uint64
+
+
+@functools.lru_cache(maxsize=32)
+def _one(dtype: np.dtype) -> np.ndarray:
+    one = np.ones(1, dtype=dtype)
+    one.flags.writeable = False
+    return one
 
 
 def polarity_is_01(p: np.ndarray) -> bool:
@@ -68,11 +80,12 @@ def _fused_keys(
     else:
         sel = np.arange(total, dtype=np.intp) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     # the pixel part in the narrow type first: same-type ufuncs skip numpy's casting buffers
-    pix = np.multiply(p[sel] != 0, h, dtype=_index_dtype(bins))
+    pix = (p[sel] != 0).astype(_index_dtype(bins))
+    pix *= h
     np.add(pix, y[sel], out=pix, casting="unsafe")  # coordinates are range-checked before this
     pix *= w
     np.add(pix, x[sel], out=pix, casting="unsafe")
-    keys = np.repeat(np.arange(0, m * bins, bins, dtype=np.intp), lengths)
+    keys = np.arange(0, m * bins, bins, dtype=np.intp).repeat(lengths)  # methods: no dispatch wrapper
     keys += pix
     return keys
 
@@ -101,27 +114,30 @@ def count_segments(
     if m == 0:
         return np.zeros((0, 2, height, width), dtype=dt)
     lengths = stops - starts
-    total = int(lengths.sum())
+    total = int(stops[-1] - starts[0]) if partition else int(lengths.sum())
     # no count can exceed `total`: when dt holds it exactly, count straight into the output
     direct = dt.kind != "b" and total <= exact_limit(dt)
     if total <= _SMALL and m * bins <= _FUSED_MAX_BINS:
         keys = _fused_keys(x, y, p, starts, stops, lengths, total, height, width, partition)
         if direct:
             out = np.zeros(m * bins, dtype=dt)
-            np.add.at(out, keys, np.ones(1, dtype=dt))  # ufunc.at's fast path: matching dtypes, 1-D index
+            np.add.at(out, keys, _one(dt))  # ufunc.at's fast path: matching dtypes, 1-D index
             return out.reshape(m, 2, height, width)
         return cast_counts(np.bincount(keys, minlength=m * bins).reshape(m, 2, height, width), dt)
     p01 = polarity_is_01(p)
-    acc = np.zeros((m, bins), dtype=dt if direct else np.int64)
+    # bincount of the narrow index allocates a histogram per chunk: worth it only while that is small
+    by_bincount = bins <= _BINCOUNT_MAX_BINS
+    acc = np.zeros((m, bins), dtype=np.int64 if by_bincount or not direct else dt)
+    one = _one(acc.dtype)
     buf = np.empty(_CHUNK, dtype=_index_dtype(bins))
     for j in range(m):
-        a, b = int(starts[j]), int(stops[j])
-        for c in range(a, b, _CHUNK):
-            e = min(c + _CHUNK, b)
+        row = acc[j]
+        for c in range(int(starts[j]), int(stops[j]), _CHUNK):
+            e = min(c + _CHUNK, int(stops[j]))
             pix = _flat_index(x[c:e], y[c:e], p[c:e], height, width, p01, buf[: e - c])
-            if e - c == b - a:
-                acc[j] = np.bincount(pix, minlength=bins)
+            if by_bincount:
+                np.add(row, np.bincount(pix, minlength=bins), out=row)
             else:
-                acc[j] += np.bincount(pix, minlength=bins)
+                np.add.at(row, pix, one)
     counts = acc.reshape(m, 2, height, width)
-    return counts if direct else cast_counts(counts, dt)
+    return counts if acc.dtype == dt else cast_counts(counts, dt)

@@ -10,6 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import neurodata as nd
+import neurodata.integrate as integrate_module
 from neurodata.integrate import _numpy
 from neurodata.testing import random_events
 from tests.strategies import streams
@@ -145,6 +146,9 @@ def test_both_kernels_on_large_streams_equal_add_at(
         expected = np.zeros((m, 2, h, w), dtype=np.int64)
         np.add.at(expected, (j, ev["p"].astype(np.intp), ev["y"].astype(np.intp), ev["x"].astype(np.intp)), 1)
         np.testing.assert_array_equal(frames, expected)
+        default = nd.integrate_events_by_fixed_frames_number(ev, split_by, m, h, w)
+        assert default.dtype == np.float32
+        np.testing.assert_array_equal(default, expected.astype(np.float32))
 
 
 def test_structured_events_and_dict_give_the_same_frames(rng: np.random.Generator) -> None:
@@ -157,9 +161,10 @@ def test_structured_events_and_dict_give_the_same_frames(rng: np.random.Generato
 # ---------------------------------------------------------------- edge cases where SpikingJelly raises
 
 
-def _ev(t: list[int], x: list[int] | None = None) -> dict:
+def _ev(t: list[int], x: list[int] | None = None, y: list[int] | None = None) -> dict:
     n = len(t)
-    return {"t": np.array(t, dtype=np.int64), "x": np.array(x or [0] * n), "y": np.zeros(n, int), "p": np.zeros(n, int)}
+    xs, ys = np.array(x or [0] * n), np.array(y or [0] * n)
+    return {"t": np.array(t, dtype=np.int64), "x": xs, "y": ys, "p": np.zeros(n, int)}
 
 
 def _per_frame(frames: np.ndarray) -> list[int]:
@@ -215,7 +220,10 @@ def test_polarity_channel_rule_is_p_nonzero() -> None:
     assert frames[0, :, 0, 0].tolist() == [1.0, 3.0]
 
 
-def test_bad_input_is_named() -> None:
+@pytest.mark.parametrize("background", [False, True], ids=["inline-checks", "checks-on-a-thread"])
+def test_bad_input_is_named(monkeypatch: pytest.MonkeyPatch, background: bool) -> None:
+    if background:  # large streams validate on a second thread while the kernel runs; same errors
+        monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK", 1)
     ev = _ev([0, 1, 2], x=[0, 5, 1])
     with pytest.raises(nd.EventsError, match=r"field 'x' at index 1 is 5, outside 0..3"):
         nd.integrate_events_by_fixed_frames_number(ev, "number", 2, 1, 4)
@@ -227,6 +235,24 @@ def test_bad_input_is_named() -> None:
         nd.integrate_events_by_fixed_frames_number(_ev([0]), "number", 0, 1, 1)
     with pytest.raises(ValueError, match="duration must be a positive integer"):
         nd.integrate_events_by_fixed_duration(_ev([0]), 0, 1, 1)
+    # bad events that make the kernel itself fail still surface as the validation error
+    with pytest.raises(nd.EventsError, match=r"field 'y' at index 0 is 9, outside 0..0"):
+        nd.integrate_events_by_fixed_duration(_ev([0, 1], y=[9, 0]), 1, 1, 1)
+    with pytest.raises(ValueError, match=r"'t' is not sorted: index 1 has t=-1000000"):
+        nd.integrate_events_by_fixed_duration(_ev([0, -1_000_000, 5]), 1, 1, 1)
+
+
+def test_checks_on_a_thread_give_the_inline_frames(rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch) -> None:
+    ev = nd.to_dict(random_events(rng, nd.SensorSize(34, 34), 5000, duration_us=100_000))
+    calls = [
+        lambda: nd.integrate_events_by_fixed_frames_number(ev, "time", 9, 34, 34),
+        lambda: nd.integrate_events_by_fixed_duration(ev, 7_000, 34, 34),
+        lambda: nd.integrate_windows(ev, [0, 100], [4000, 5000], 34, 34),
+    ]
+    inline = [call() for call in calls]
+    monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK", 1)
+    for call, frames in zip(calls, inline, strict=True):
+        np.testing.assert_array_equal(call(), frames)
 
 
 # ---------------------------------------------------------------- Tonic-style windows
