@@ -3,7 +3,7 @@
 Layout under a dataset's root::
 
     events/<split>.h5                    decoded once: events, offsets, labels, per-sample metadata
-    frames/<spec.key()>/<split>.h5        frames (fixed T: [N, T, 2, H, W]; else concatenated + offsets)
+    frames/<spec.key()>/<split>.h5        frame stacks: encoded counts (`neurodata.framecodec`) + offsets
     frames/<spec.key()>/spec.json         the FrameSpec, readable, written last
 
 Everything is written under a temporary name and renamed into place when complete; a file lock
@@ -27,6 +27,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from neurodata import framecodec
 from neurodata.errors import CacheError
 from neurodata.events import EVENT_DTYPE
 from neurodata.spec import FrameSpec
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 # events are written once and read once per frame build: compression cost more time than it saved disk
 # (6M events: gzip-1 3.1 B/event, 1.1 s to write; raw 13 B/event, 0.07 s), and preparation speed matters more
 _EVENT_STORAGE: dict[str, Any] = {}
-# frames are written once and read every epoch: a little more compression pays (measured on 16x2x128x128
-# uint16 frames: level 3 stores 13% less than level 1 and decompresses no slower)
+# dense frames (custom integration functions only) are written once and read every epoch: a little more
+# compression pays (measured on 16x2x128x128 uint16 frames: level 3 stores 13% less than level 1 and
+# decompresses no slower)
 _FRAMES_COMPRESSION: dict[str, Any] = {"compression": "gzip", "compression_opts": 3, "shuffle": True}
 
 
@@ -141,6 +143,7 @@ class _LazyH5:
         self.path = Path(path)
         self._file: h5py.File | None = None
         self._pid = -1
+        self._datasets: dict[str, tuple[h5py.File, h5py.Dataset]] = {}
 
     @property
     def file(self) -> h5py.File:
@@ -150,13 +153,21 @@ class _LazyH5:
             self._pid = os.getpid()
         return self._file
 
+    def dataset(self, name: str) -> h5py.Dataset:
+        """``file[name]``, looked up once per process (the lookup costs more than a small read)."""
+        f = self.file
+        if name not in self._datasets or self._datasets[name][0] is not f:
+            self._datasets[name] = (f, f[name])
+        return self._datasets[name][1]
+
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "_file": None, "_pid": -1}
+        return {"path": self.path, "_file": None, "_pid": -1, "_datasets": {}}
 
     def close(self) -> None:
         if self._file is not None and self._pid == os.getpid():
             self._file.close()
         self._file = None
+        self._datasets.clear()
 
 
 def _check_complete(path: Path) -> None:
@@ -202,6 +213,9 @@ def frames_dir(root: Path, spec: FrameSpec) -> Path:
     return Path(root) / "frames" / spec.key()
 
 
+_BLOB_FLUSH = 32 << 20  # encoded bytes gathered before an append to the blob dataset
+
+
 def write_frame_file(
     path: Path,
     n_samples: int,
@@ -210,43 +224,80 @@ def write_frame_file(
     frames: Iterable[np.ndarray],
     labels: np.ndarray,
 ) -> None:
-    """Write `n_samples` frame stacks `[T_i, P, H, W]` (in order) into a new HDF5 file `path`."""
-    dtype = np.float32 if spec.custom is not None else np.dtype(spec.dtype)
+    """Write `n_samples` frame stacks `[T_i, P, H, W]` (in order) into a new HDF5 file `path`.
+
+    Event counts (every built-in integration) go through `neurodata.framecodec`: one uint8 ``blob``
+    dataset of encoded stacks and an ``index`` of ``(start, steps bytes, values bytes, value width)`` rows.
+    A custom integration function's float frames are stored dense, gzip-compressed.
+    """
     with h5py.File(path, "w") as f:
-        if spec.frames_number is not None:
-            t = spec.frames_number
-            ds = f.create_dataset(
-                "frames",
-                shape=(n_samples, t, *frame_shape),
-                dtype=dtype,
-                chunks=(1, t, *frame_shape),
-                **_FRAMES_COMPRESSION,
-            )
-            for i, fr in enumerate(frames):
-                ds[i] = fr
-            f["offsets"] = np.arange(n_samples + 1, dtype=np.int64) * t
+        offsets = [0]
+        if spec.custom is None:
+            _write_encoded(f, n_samples, frame_shape, frames, offsets)
         else:
-            ds = f.create_dataset(
-                "frames",
-                shape=(0, *frame_shape),
-                maxshape=(None, *frame_shape),
-                dtype=dtype,
-                chunks=(1, *frame_shape),
-                **_FRAMES_COMPRESSION,
-            )
-            offsets = [0]
-            for fr in frames:
-                if fr.shape[1:] != frame_shape:
-                    raise CacheError(
-                        f"a frame stack has shape {fr.shape}; expected [T, {', '.join(map(str, frame_shape))}]"
-                    )
-                ds.resize((offsets[-1] + len(fr), *frame_shape))
-                ds[offsets[-1] :] = fr
-                offsets.append(offsets[-1] + len(fr))
-            f["offsets"] = np.asarray(offsets, dtype=np.int64)
+            _write_dense(f, frame_shape, frames, offsets)
+        if len(offsets) != n_samples + 1:
+            raise CacheError(f"{path}: expected {n_samples} frame stacks, got {len(offsets) - 1}")
+        f["offsets"] = np.asarray(offsets, dtype=np.int64)
         f["labels"] = np.asarray(labels, dtype=np.int64)
+        f.attrs["frame_shape"] = np.asarray(frame_shape, dtype=np.int64)
         f.attrs["spec"] = json.dumps(spec.to_dict(), sort_keys=True)
         f.attrs["complete"] = True
+
+
+def _check_stack(fr: np.ndarray, frame_shape: tuple[int, int, int]) -> None:
+    if fr.ndim != 4 or fr.shape[1:] != frame_shape:
+        raise CacheError(f"a frame stack has shape {fr.shape}; expected [T, {', '.join(map(str, frame_shape))}]")
+
+
+def _write_encoded(
+    f: h5py.File, n_samples: int, frame_shape: tuple[int, int, int], frames: Iterable[np.ndarray], offsets: list[int]
+) -> None:
+    blob = f.create_dataset("blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(1 << 20,))
+    index = np.zeros((n_samples, 4), dtype=np.int64)
+    pending: list[bytes] = []
+    written = queued = 0
+
+    def flush() -> None:
+        nonlocal written, queued
+        if queued:
+            blob.resize((written + queued,))
+            blob[written:] = np.frombuffer(b"".join(pending), dtype=np.uint8)
+            written, queued = written + queued, 0
+            pending.clear()
+
+    for i, fr in enumerate(frames):
+        _check_stack(fr, frame_shape)
+        if i >= n_samples:
+            raise CacheError(f"more than the {n_samples} frame stacks announced")
+        enc = framecodec.encode(fr)
+        index[i] = (written + queued, len(enc.steps), len(enc.values), enc.value_bytes)
+        pending += (enc.steps, enc.values)
+        queued += len(enc.steps) + len(enc.values)
+        offsets.append(offsets[-1] + len(fr))
+        if queued >= _BLOB_FLUSH:
+            flush()
+    flush()
+    f["index"] = index
+    f.attrs["codec"] = "sparse-deflate-1"
+
+
+def _write_dense(
+    f: h5py.File, frame_shape: tuple[int, int, int], frames: Iterable[np.ndarray], offsets: list[int]
+) -> None:
+    ds = f.create_dataset(
+        "frames",
+        shape=(0, *frame_shape),
+        maxshape=(None, *frame_shape),
+        dtype=np.float32,
+        chunks=(1, *frame_shape),
+        **_FRAMES_COMPRESSION,
+    )
+    for fr in frames:
+        _check_stack(fr, frame_shape)
+        ds.resize((offsets[-1] + len(fr), *frame_shape))
+        ds[offsets[-1] :] = fr
+        offsets.append(offsets[-1] + len(fr))
 
 
 def build_frame_cache(
@@ -293,7 +344,17 @@ class FrameReader:
         self.offsets = f["offsets"][()]
         self.labels = f["labels"][()]
         self.spec = json.loads(f.attrs["spec"])
-        self._fixed = f["frames"].ndim == 5
+        self._encoded = "blob" in f
+        if self._encoded:
+            if f.attrs.get("codec") != "sparse-deflate-1":
+                raise CacheError(f"{path}: frame codec {f.attrs.get('codec')!r} is not known to this version")
+            self.index = f["index"][()]
+            self.frame_shape = tuple(int(v) for v in f.attrs["frame_shape"])
+            self.dtype = np.dtype(self.spec["dtype"])
+        else:  # dense float frames of a custom integration function
+            ds = f["frames"]
+            self.frame_shape = tuple(ds.shape[1:])
+            self.dtype = ds.dtype
 
     @property
     def path(self) -> Path:
@@ -302,8 +363,34 @@ class FrameReader:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def close(self) -> None:
+        """Close this process's handle (the next read reopens it)."""
+        self._h5.close()
+
+    def length(self, i: int) -> int:
+        """T_i, the number of frames of sample i."""
+        return int(self.offsets[i + 1] - self.offsets[i])
+
     def __getitem__(self, i: int) -> np.ndarray:
-        ds = self._h5.file["frames"]
-        if self._fixed:
-            return ds[i]
-        return ds[self.offsets[i] : self.offsets[i + 1]]
+        return self.read(i)
+
+    def read(self, i: int, dtype: Any = None, out: np.ndarray | None = None, *, zeroed: bool = False) -> np.ndarray:
+        """Sample i's frames `[T_i, P, H, W]` as `dtype` (default: stored), written into `out` if given.
+
+        ``zeroed=True`` promises that `out` is all zeros (a fresh ``np.zeros``), which saves a pass.
+        """
+        shape = (self.length(i), *self.frame_shape)
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        if out is None:
+            out, zeroed = np.zeros(shape, dtype=dtype), True
+        elif out.shape != shape:
+            raise ValueError(f"out has shape {out.shape}; sample {i} needs {shape}")
+        if not self._encoded:
+            out[...] = self._h5.dataset("frames")[self.offsets[i] : self.offsets[i + 1]]
+            return out
+        start, n_steps, n_values, width = self.index[i].tolist()
+        raw = self._h5.dataset("blob")[start : start + n_steps + n_values]
+        try:
+            return framecodec.decode_into(raw[:n_steps], raw[n_steps:], width, out, zeroed=zeroed)
+        except CacheError as err:
+            raise CacheError(f"{self.path}: sample {i}: {err}; delete the cache folder and prepare again") from err

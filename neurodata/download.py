@@ -15,6 +15,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,10 +56,19 @@ class Resource:
 def file_digests(path: Path, algorithms: Sequence[str] = ("md5", "sha256")) -> dict[str, str]:
     """Hex digests of `path` for each algorithm, in one read."""
     hashes = {a: hashlib.new(a, usedforsecurity=False) for a in algorithms}
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            for h in hashes.values():
-                h.update(chunk)
+    # hashlib releases the GIL on large buffers: with two digests, the second runs on another core
+    pool = ThreadPoolExecutor(len(hashes) - 1) if len(hashes) > 1 else None
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                first, *rest = hashes.values()
+                pending = [pool.submit(h.update, chunk) for h in rest] if pool else []
+                first.update(chunk)
+                for fut in pending:
+                    fut.result()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return {a: h.hexdigest() for a, h in hashes.items()}
 
 

@@ -20,17 +20,49 @@ def pad_sequence_collate(batch: Sequence[tuple[Any, Any]]) -> tuple[torch.Tensor
     """
     if len(batch) == 0:
         raise ValueError("pad_sequence_collate got an empty batch")
-    xs = [torch.as_tensor(x) for x, _ in batch]
+    frames = [x for x, _ in batch]
     labels = [y for _, y in batch]
-    lengths = torch.as_tensor([x.shape[0] for x in xs], dtype=torch.int64)
-    shapes = {tuple(x.shape[1:]) for x in xs}
+    lengths = torch.as_tensor([x.shape[0] for x in frames], dtype=torch.int64)
+    shapes = {tuple(x.shape[1:]) for x in frames}
     if len(shapes) > 1:
         raise ValueError(f"pad_sequence_collate: samples differ beyond the time axis: {sorted(shapes)}")
     if all(isinstance(y, torch.Tensor) for y in labels):
         y = torch.stack(labels)
     else:
         y = torch.as_tensor(np.asarray(labels))
-    return pad_sequence(xs, batch_first=True), y, lengths
+    padded = _rows_of_one_padded_array(frames)
+    if padded is not None:
+        return torch.from_numpy(padded), y, lengths
+    return pad_sequence([torch.as_tensor(x) for x in frames], batch_first=True), y, lengths
+
+
+def _rows_of_one_padded_array(frames: list[Any]) -> np.ndarray | None:
+    """The `[B, T_max, ...]` array whose row k starts with ``frames[k]`` and is zero after it, if there is one.
+
+    `EventDataset.__getitems__` decodes a batch into such an array; handing it on saves copying every
+    sample again. Anything else (other arrays, tensors, non-zero tails) returns None and is padded as usual.
+    """
+    first = frames[0]
+    base = first.base if isinstance(first, np.ndarray) else None
+    if not isinstance(base, np.ndarray) or base.ndim != first.ndim + 1 or not base.flags.c_contiguous:
+        return None
+    if base.shape[0] != len(frames) or base.shape[2:] != first.shape[1:] or base.dtype != first.dtype:
+        return None
+    start = base.__array_interface__["data"][0]
+    for k, x in enumerate(frames):
+        if not (
+            isinstance(x, np.ndarray)
+            and x.base is base
+            and x.flags.c_contiguous
+            and x.__array_interface__["data"][0] == start + k * base.strides[0]
+        ):
+            return None
+    if base.shape[1] != max(len(x) for x in frames):
+        return None
+    for k, x in enumerate(frames):  # the padding must read as zeros, as pad_sequence would write them
+        if len(x) < base.shape[1] and base[k, len(x) :].any():
+            return None
+    return base
 
 
 def padded_sequence_mask(

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-# bump when the integration kernels change what they compute: old caches then stop matching
-FRAMES_FORMAT_VERSION = 1
+# bump when the integration kernels change what they compute, or the cache's file layout changes: old
+# caches then stop matching (2: counts stored with `neurodata.framecodec`)
+FRAMES_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)

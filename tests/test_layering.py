@@ -18,7 +18,7 @@ STAGES = [
     {"split"},
     {"integrate"},
     {"transforms"},
-    {"cache"},
+    {"cache", "framecodec"},
     {"datasets", "synth"},
     {"loading", "show"},
     {"cli", "__main__", "__init__"},

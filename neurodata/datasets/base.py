@@ -344,7 +344,7 @@ class EventDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         part, i = self._locate(int(index))
         if self._frames is not None:
-            data: Any = self._frames[part][i].astype(np.float32)
+            data: Any = self._frames[part].read(i, np.float32)
         else:
             data = to_dict(self._events[part][i])
         label: Any = int(self._events[part].labels[i])
@@ -353,6 +353,27 @@ class EventDataset(torch.utils.data.Dataset):
         if self.target_transform is not None:
             label = self.target_transform(label)
         return data, label
+
+    def __getitems__(self, indices: Sequence[int]) -> list[tuple[Any, Any]]:
+        """A batch of items, as ``[self[i] for i in indices]``; what a DataLoader calls per batch.
+
+        Frames without a transform are decoded straight into one zero-padded `[B, T_max, 2, H, W]` float32
+        array and returned as views of it, which `pad_sequence_collate` hands on without copying: one
+        write per sample instead of an allocation, a write and a copy.
+        """
+        if self._frames is None or self.transform is not None:
+            return [self[i] for i in indices]
+        where = [self._locate(int(i)) for i in indices]
+        lengths = [self._frames[part].length(i) for part, i in where]
+        batch = np.zeros((len(where), max(lengths, default=0), *self.sensor.frame_shape), dtype=np.float32)
+        items = []
+        for k, ((part, i), n) in enumerate(zip(where, lengths, strict=True)):
+            frames = self._frames[part].read(i, out=batch[k, :n], zeroed=True)
+            label: Any = int(self._events[part].labels[i])
+            if self.target_transform is not None:
+                label = self.target_transform(label)
+            items.append((frames, label))
+        return items
 
     def metadata(self, index: int) -> dict[str, str]:
         """Per-sample metadata (for example the recording, user and lighting of DVS128 Gesture)."""

@@ -49,3 +49,31 @@ def test_incomplete_or_foreign_files_are_refused(tmp_path: Path) -> None:
     (tmp_path / "junk.h5").write_bytes(b"not hdf5")
     with pytest.raises(CacheError, match=r"junk\.h5 is not a readable HDF5 file"):
         EventStore(tmp_path / "junk.h5")
+
+
+def test_frame_file_round_trip_and_a_corrupt_sample_is_named(tmp_path: Path, rng: np.random.Generator) -> None:
+    from neurodata.cache import write_frame_file
+    from neurodata.spec import FrameSpec
+
+    spec = FrameSpec(duration=1000)
+    stacks = [((rng.random((n, 2, 3, 5)) < 0.3) * rng.integers(1, 400, (n, 2, 3, 5))).astype(np.uint16)
+              for n in (2, 0, 5)]
+    path = tmp_path / "train.h5"
+    write_frame_file(path, 3, (2, 3, 5), spec, stacks, np.array([4, 5, 6]))
+    reader = FrameReader(path)
+    assert [reader.length(i) for i in range(3)] == [2, 0, 5]
+    assert reader.labels.tolist() == [4, 5, 6]
+    for i, expected in enumerate(stacks):
+        np.testing.assert_array_equal(reader[i], expected)
+        assert reader[i].dtype == np.uint16
+        np.testing.assert_array_equal(reader.read(i, np.float32), expected.astype(np.float32))
+    with pytest.raises(ValueError, match=r"sample 2 needs \(5, 2, 3, 5\)"):
+        reader.read(2, out=np.zeros((4, 2, 3, 5)))
+    reader.close()
+    with h5py.File(path, "r+") as f:  # flip bytes inside sample 2's streams
+        start = int(f["index"][2, 0])
+        f["blob"][start + 2 : start + 6] = 255
+    with pytest.raises(CacheError, match=r"train\.h5: sample 2: frame codec"):
+        FrameReader(path)[2]
+    with pytest.raises(CacheError, match="expected 3 frame stacks, got 2"):
+        write_frame_file(tmp_path / "short.h5", 3, (2, 3, 5), spec, stacks[:2], np.array([4, 5, 6]))

@@ -75,3 +75,24 @@ def test_events_to_frames_on_the_device_equals_the_per_sample_integrator(rng: np
                 expected = nd.integrate_events_by_fixed_frames_number(ev, "time", 5, 12, 16)
             assert int(lengths[b]) == len(expected)
             np.testing.assert_array_equal(frames[b, : len(expected)].numpy(), expected)
+
+
+def test_collate_hands_on_a_padded_array_whose_rows_are_the_samples(rng: np.random.Generator) -> None:
+    lengths = [3, 5, 1]
+    base = np.zeros((3, 5, 2, 4, 4), dtype=np.float32)
+    for k, n in enumerate(lengths):
+        base[k, :n] = rng.integers(1, 9, (n, 2, 4, 4))
+    batch = [(base[k, :n], k) for k, n in enumerate(lengths)]
+    x, y, lens = nd.pad_sequence_collate(batch)
+    assert np.shares_memory(x.numpy(), base)  # no copy
+    np.testing.assert_array_equal(x.numpy(), base)
+    assert lens.tolist() == lengths
+    assert y.tolist() == [0, 1, 2]
+    # a tail that is not zero, or rows out of order, are padded by copying, as for any other input
+    base[0, 4] = 1.0
+    x, _, _ = nd.pad_sequence_collate(batch)
+    assert not np.shares_memory(x.numpy(), base)
+    assert not x[0, 3:].any()
+    x, _, _ = nd.pad_sequence_collate([batch[1], batch[0], batch[2]])
+    assert not np.shares_memory(x.numpy(), base)
+    np.testing.assert_array_equal(x[1, :3].numpy(), base[0, :3])

@@ -93,6 +93,19 @@ def test_fixed_duration_cache_has_variable_lengths_and_collates(http_server: Fil
     x, _, lens = nd.pad_sequence_collate([ds[i] for i in range(len(ds))])
     assert lens.tolist() == lengths
     assert x.shape[1] == max(lengths)
+    # a DataLoader fetches whole batches (__getitems__), decoded into one padded array: same frames
+    order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0)).tolist()
+    loader = torch.utils.data.DataLoader(ds, batch_size=5, sampler=order, collate_fn=nd.pad_sequence_collate)
+    batches = list(loader)
+    assert [int(n) for _, _, lens in batches for n in lens] == [lengths[i] for i in order]
+    for (xb, yb, lens), idx in zip(batches, [order[k : k + 5] for k in range(0, len(order), 5)], strict=True):
+        assert xb.dtype == torch.float32
+        assert xb.shape[1] == max(lens)
+        for j, i in enumerate(idx):
+            frames, label = ds[i]
+            assert int(yb[j]) == label
+            np.testing.assert_array_equal(xb[j, : len(frames)].numpy(), frames)
+            assert not xb[j, len(frames) :].any()
 
 
 def test_dvs_gesture_labels_metadata_and_rows(http_server: FileServer, tmp_path: Path) -> None:
