@@ -7,11 +7,12 @@ No Python loop runs over events. Two strategies, picked by size:
   per-window histograms there;
 * large streams: per window, chunks of ``_CHUNK`` events whose flat pixel index is computed into a
   reused cache-resident buffer of the narrowest unsigned type that holds ``2*H*W`` (uint16 for 128x128),
-  then counted into the window's row: by ``np.bincount`` for small sensors, by ``np.add.at`` for large ones,
-  where bincount's per-chunk histogram costs more than ufunc.at's per-event overhead (measured crossover
-  near 2x64x64 bins). Computing the index over the whole stream at once writes and re-reads several
-  full-length int64 temporaries; chunking keeps them in cache (1.4x at 1e7 events). The loop is over
-  windows and chunks, never over events.
+  then widened into a reused intp buffer and added into the window's row with ``np.add.at``, whose
+  indexed fast path takes intp indices (given uint16 it casts them through small buffers: 1.15x slower at
+  1e7 events; ``np.bincount`` was 1.4x slower at 2x128x128, as it allocates a histogram per chunk).
+  Computing the index over the whole stream at once writes and re-reads several full-length int64
+  temporaries; chunking keeps them in cache (1.4x at 1e7 events). The loop is over windows and chunks,
+  never over events.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from neurodata.integrate._common import cast_counts, exact_limit
 _CHUNK = 1 << 17
 _SMALL = 1 << 19  # events below which one fused pass wins (measured: 2x faster at 1e5, even at 5e5)
 _FUSED_MAX_BINS = 1 << 23  # keep the fused histogram (int64) under 64 MiB
-_BINCOUNT_MAX_BINS = 1 << 13  # measured crossover at 1e7 events: bincount 1.15x faster at 2x34x34, even at 2x64x64
 
 
 def _index_dtype(n_bins: int) -> type[np.unsignedinteger]:
@@ -125,19 +125,16 @@ def count_segments(
             return out.reshape(m, 2, height, width)
         return cast_counts(np.bincount(keys, minlength=m * bins).reshape(m, 2, height, width), dt)
     p01 = polarity_is_01(p)
-    # bincount of the narrow index allocates a histogram per chunk: worth it only while that is small
-    by_bincount = bins <= _BINCOUNT_MAX_BINS
-    acc = np.zeros((m, bins), dtype=np.int64 if by_bincount or not direct else dt)
+    acc = np.zeros((m, bins), dtype=dt if direct else np.int64)
     one = _one(acc.dtype)
-    buf = np.empty(_CHUNK, dtype=_index_dtype(bins))
+    pix = np.empty(_CHUNK, dtype=_index_dtype(bins))
+    keys = np.empty(_CHUNK, dtype=np.intp)
     for j in range(m):
         row = acc[j]
         for c in range(int(starts[j]), int(stops[j]), _CHUNK):
             e = min(c + _CHUNK, int(stops[j]))
-            pix = _flat_index(x[c:e], y[c:e], p[c:e], height, width, p01, buf[: e - c])
-            if by_bincount:
-                np.add(row, np.bincount(pix, minlength=bins), out=row)
-            else:
-                np.add.at(row, pix, one)
+            k = keys[: e - c]
+            np.copyto(k, _flat_index(x[c:e], y[c:e], p[c:e], height, width, p01, pix[: e - c]))
+            np.add.at(row, k, one)
     counts = acc.reshape(m, 2, height, width)
     return counts if acc.dtype == dt else cast_counts(counts, dt)
