@@ -58,10 +58,10 @@ def file_digests(path: Path, algorithms: Sequence[str] = ("md5", "sha256")) -> d
     hashes = {a: hashlib.new(a, usedforsecurity=False) for a in algorithms}
     # hashlib releases the GIL on large buffers: with two digests, the second runs on another core
     pool = ThreadPoolExecutor(len(hashes) - 1) if len(hashes) > 1 else None
+    first, *rest = hashes.values()
     try:
         with path.open("rb") as f:
             while chunk := f.read(_CHUNK):
-                first, *rest = hashes.values()
                 pending = [pool.submit(h.update, chunk) for h in rest] if pool else []
                 first.update(chunk)
                 for fut in pending:

@@ -10,7 +10,7 @@ hold an event). A stack is stored as two zlib streams:
 
 Decoding is two inflates, a cumulative sum and one scatter, straight into the caller's buffer in the
 caller's dtype. On 16x2x128x128 DVS128-Gesture-like stacks this measured 52 KB per sample against 78 KB
-for HDF5's gzip-3 + shuffle of the dense uint16 stack, encoded in ~2.5 ms instead of ~6 ms and decoded
+for HDF5's gzip-3 + shuffle of the dense uint16 stack, encoded in ~1.5 ms instead of ~6 ms and decoded
 in ~0.5 ms instead of ~2 ms (docs/benchmarks.md). The streams are standard zlib; ISA-L (the `isal`
 package) makes and reads them faster, and plain `zlib` reads them too.
 """
