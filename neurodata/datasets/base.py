@@ -23,7 +23,15 @@ from tqdm.auto import tqdm
 
 from neurodata import integrate
 from neurodata.archive import extract_archive
-from neurodata.cache import EventStore, FrameReader, build_frame_cache, file_lock, frames_dir, write_event_store
+from neurodata.cache import (
+    EventStore,
+    FrameReader,
+    build_frame_cache,
+    decode_all,
+    file_lock,
+    frames_dir,
+    write_event_store,
+)
 from neurodata.download import Resource, download_file, verify_file
 from neurodata.errors import DatasetNotFoundError, NeurodataError
 from neurodata.events import SensorSize, to_dict
@@ -366,9 +374,12 @@ class EventDataset(torch.utils.data.Dataset):
         where = [self._locate(int(i)) for i in indices]
         lengths = [self._frames[part].length(i) for part, i in where]
         batch = np.zeros((len(where), max(lengths, default=0), *self.sensor.frame_shape), dtype=np.float32)
+        jobs = [
+            self._frames[part].fetch(i, batch[k, :n], zeroed=True)
+            for k, ((part, i), n) in enumerate(zip(where, lengths, strict=True))
+        ]
         items = []
-        for k, ((part, i), n) in enumerate(zip(where, lengths, strict=True)):
-            frames = self._frames[part].read(i, out=batch[k, :n], zeroed=True)
+        for frames, (part, i) in zip(decode_all(jobs), where, strict=True):
             label: Any = int(self._events[part].labels[i])
             if self.target_transform is not None:
                 label = self.target_transform(label)

@@ -77,3 +77,42 @@ def test_frame_file_round_trip_and_a_corrupt_sample_is_named(tmp_path: Path, rng
         FrameReader(path)[2]
     with pytest.raises(CacheError, match="expected 3 frame stacks, got 2"):
         write_frame_file(tmp_path / "short.h5", 3, (2, 3, 5), spec, stacks[:2], np.array([4, 5, 6]))
+
+
+def test_batch_decoded_on_threads_equals_single_reads_and_names_a_corrupt_sample(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from neurodata import cache, framecodec
+    from neurodata.cache import decode_all, write_frame_file
+    from neurodata.spec import FrameSpec
+
+    stacks = [((rng.random((n, 2, 9, 7)) < 0.2) * rng.integers(1, 30, (n, 2, 9, 7))).astype(np.uint16)
+              for n in (3, 1, 4, 2, 3, 5)]
+    path = tmp_path / "test.h5"
+    write_frame_file(path, len(stacks), (2, 9, 7), FrameSpec(duration=10), stacks, np.arange(len(stacks)))
+    reader = FrameReader(path)
+    monkeypatch.setattr(cache, "_decode_threads", lambda: 2)  # the pool, even on a one-core runner
+    workers: set[str] = set()
+    decode_into = framecodec.decode_into
+
+    def spy(*args: object, **kwargs: object) -> np.ndarray:
+        workers.add(threading.current_thread().name)
+        return decode_into(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(framecodec, "decode_into", spy)
+    outs = [np.full((len(s), 2, 9, 7), -1.0, dtype=np.float32) for s in stacks]  # dirty: zeroed=False must clear
+    got = decode_all([reader.fetch(i, outs[i]) for i in range(len(stacks))])
+    assert workers
+    assert all(name.startswith("neurodata-decode") for name in workers)
+    for g, out, expected in zip(got, outs, stacks, strict=True):
+        assert g is out
+        np.testing.assert_array_equal(g, expected.astype(np.float32))
+    reader.close()
+    with h5py.File(path, "r+") as f:
+        start = int(f["index"][4, 0])
+        f["blob"][start + 2 : start + 6] = 255
+    reader = FrameReader(path)
+    with pytest.raises(CacheError, match=r"test\.h5: sample 4: frame codec"):
+        decode_all([reader.fetch(i, np.zeros((len(s), 2, 9, 7))) for i, s in enumerate(stacks)])
