@@ -17,6 +17,7 @@ level 1 is used: higher levels save at most 7% of the bytes and cost 5-100x the 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,20 +96,47 @@ def decode_into(steps: Any, values: Any, value_bytes: int, out: np.ndarray, *, z
     if not out.flags.c_contiguous:  # reshape would copy, and the counts would land in the copy
         raise ValueError("decode_into needs a C-contiguous output array")
     flat = out.reshape(-1)
-    if not zeroed:
-        flat.fill(0)
-    if len(s):
-        # torch's running sum is 2x numpy's here (50 µs against 100 µs for 66k steps)
-        pos = torch.cumsum(torch.from_numpy(s), 0, dtype=torch.int64)
-        last = int(pos[-1])
-        if last >= flat.size:
-            raise CacheError(f"frame codec: position {last} outside a stack of {flat.size} values")
-        counts = v.astype(flat.dtype)  # casting first is 2x faster than letting the scatter cast
-        if flat.dtype in _TORCH_SCATTER:
-            torch.from_numpy(flat).scatter_(0, pos, torch.from_numpy(counts))
+    if zeroed:
+        _scatter(s, v, flat)
+    else:
+        # a dirty (recycled) buffer: counts go into a zeroed cache-resident scratch stack, which is then cast
+        # into `out` in one pass; zeroing `out` and scattering into it was 1.4x slower on 2 MiB stacks
+        scratch = _scratch(flat.size, v.dtype)
+        _scatter(s, v, scratch)
+        if flat.dtype in _TORCH_SCATTER and scratch.dtype in _TORCH_SCATTER:
+            torch.from_numpy(flat).copy_(torch.from_numpy(scratch))
         else:
-            flat[pos.numpy()] = counts
+            np.copyto(flat, scratch, casting="unsafe")
     return out
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(size: int, dtype: np.dtype) -> np.ndarray:
+    """This thread's zeroed scratch stack of `size` values, grown as needed and kept for the next call."""
+    arrays: dict[np.dtype, np.ndarray] = _SCRATCH.__dict__.setdefault("arrays", {})
+    a = arrays.get(dtype)
+    if a is None or a.size < size:
+        a = arrays[dtype] = np.empty(size, dtype=dtype)
+    a = a[:size]
+    a.fill(0)
+    return a
+
+
+def _scatter(steps: np.ndarray, values: np.ndarray, flat: np.ndarray) -> None:
+    """``flat[cumsum(steps)] = values``; `CacheError` if a position falls outside `flat`."""
+    if not len(steps):
+        return
+    # torch's running sum is 2x numpy's here (50 µs against 100 µs for 66k steps)
+    pos = torch.cumsum(torch.from_numpy(steps), 0, dtype=torch.int64)
+    if (last := int(pos[-1])) >= flat.size:
+        raise CacheError(f"frame codec: position {last} outside a stack of {flat.size} values")
+    counts = values.astype(flat.dtype)  # casting first is 2x faster than letting the scatter cast
+    if flat.dtype in _TORCH_SCATTER:
+        torch.from_numpy(flat).scatter_(0, pos, torch.from_numpy(counts))
+    else:
+        flat[pos.numpy()] = counts
 
 
 def decode(encoded: EncodedFrames, shape: tuple[int, ...], dtype: Any) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,25 +45,27 @@ def _rows_of_one_padded_array(frames: list[Any]) -> np.ndarray | None:
     """
     first = frames[0]
     base = first.base if isinstance(first, np.ndarray) else None
-    if not isinstance(base, np.ndarray) or base.ndim != first.ndim + 1 or not base.flags.c_contiguous:
+    if not isinstance(base, np.ndarray) or not base.flags.c_contiguous or base.dtype != first.dtype:
         return None
-    if base.shape[0] != len(frames) or base.shape[2:] != first.shape[1:] or base.dtype != first.dtype:
-        return None
+    shape = (len(frames), max(len(x) for x in frames), *first.shape[1:])
+    row_bytes = math.prod(shape[1:]) * base.itemsize
     start = base.__array_interface__["data"][0]
+    if base.nbytes != shape[0] * row_bytes:  # the rows must tile all of `base`, not part of someone's array
+        return None
     for k, x in enumerate(frames):
         if not (
             isinstance(x, np.ndarray)
             and x.base is base
+            and x.shape[1:] == shape[2:]
             and x.flags.c_contiguous
-            and x.__array_interface__["data"][0] == start + k * base.strides[0]
+            and x.__array_interface__["data"][0] == start + k * row_bytes
         ):
             return None
-    if base.shape[1] != max(len(x) for x in frames):
-        return None
+    whole = base.reshape(shape)  # a view: `base` may be the batch itself or flat memory under it
     for k, x in enumerate(frames):  # the padding must read as zeros, as pad_sequence would write them
-        if len(x) < base.shape[1] and base[k, len(x) :].any():
+        if len(x) < shape[1] and whole[k, len(x) :].any():
             return None
-    return base
+    return whole
 
 
 def padded_sequence_mask(

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from neurodata import integrate
 from neurodata.archive import extract_archive
+from neurodata.buffers import batch_pool
 from neurodata.cache import (
     EventStore,
     FrameReader,
@@ -367,17 +368,18 @@ class EventDataset(torch.utils.data.Dataset):
 
         Frames without a transform are decoded straight into one zero-padded `[B, T_max, 2, H, W]` float32
         array and returned as views of it, which `pad_sequence_collate` hands on without copying: one
-        write per sample instead of an allocation, a write and a copy.
+        write per sample instead of an allocation, a write and a copy. The array's memory is recycled
+        (`neurodata.buffers`) once the batch and everything made from it are gone.
         """
         if self._frames is None or self.transform is not None:
             return [self[i] for i in indices]
         where = [self._locate(int(i)) for i in indices]
         lengths = [self._frames[part].length(i) for part, i in where]
-        batch = np.zeros((len(where), max(lengths, default=0), *self.sensor.frame_shape), dtype=np.float32)
-        jobs = [
-            self._frames[part].fetch(i, batch[k, :n], zeroed=True)
-            for k, ((part, i), n) in enumerate(zip(where, lengths, strict=True))
-        ]
+        batch = batch_pool().empty((len(where), max(lengths, default=0), *self.sensor.frame_shape), np.float32)
+        jobs = []
+        for k, ((part, i), n) in enumerate(zip(where, lengths, strict=True)):
+            batch[k, n:] = 0  # recycled memory: the padding is written too
+            jobs.append(self._frames[part].fetch(i, batch[k, :n]))
         items = []
         for frames, (part, i) in zip(decode_all(jobs), where, strict=True):
             label: Any = int(self._events[part].labels[i])

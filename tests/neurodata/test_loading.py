@@ -96,3 +96,24 @@ def test_collate_hands_on_a_padded_array_whose_rows_are_the_samples(rng: np.rand
     x, _, _ = nd.pad_sequence_collate([batch[1], batch[0], batch[2]])
     assert not np.shares_memory(x.numpy(), base)
     np.testing.assert_array_equal(x[1, :3].numpy(), base[0, :3])
+
+
+def test_collate_hands_on_rows_of_pooled_flat_memory_but_copies_part_of_a_bigger_array(
+    rng: np.random.Generator,
+) -> None:
+    from neurodata.buffers import BufferPool
+
+    lengths = [2, 4]
+    pooled = BufferPool().empty((2, 4, 3), np.float32)  # its rows' base is the flat lease, not this array
+    pooled[...] = 7.0  # stale contents, as recycled memory has
+    for k, n in enumerate(lengths):
+        pooled[k, :n] = rng.random((n, 3))
+        pooled[k, n:] = 0
+    x, _, _ = nd.pad_sequence_collate([(pooled[k, :n], k) for k, n in enumerate(lengths)])
+    assert np.shares_memory(x.numpy(), pooled)
+    np.testing.assert_array_equal(x.numpy(), pooled)
+    bigger = np.zeros((3, 4, 3), dtype=np.float32)  # two rows of a three-row array: not a batch of its own
+    bigger[:2] = pooled
+    x, _, _ = nd.pad_sequence_collate([(bigger[k, :n], k) for k, n in enumerate(lengths)])
+    assert not np.shares_memory(x.numpy(), bigger)
+    np.testing.assert_array_equal(x.numpy(), pooled)

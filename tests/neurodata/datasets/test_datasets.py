@@ -106,6 +106,20 @@ def test_fixed_duration_cache_has_variable_lengths_and_collates(http_server: Fil
             assert int(yb[j]) == label
             np.testing.assert_array_equal(xb[j, : len(frames)].numpy(), frames)
             assert not xb[j, len(frames) :].any()
+    # batches dropped after use give their memory to the next ones, stale: nothing of it may show through
+    del batches, xb
+    expected = [ds[i][0] for i in range(len(ds))]
+    addresses = set()
+    for seed in (1, 2):
+        order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed)).tolist()
+        loader = torch.utils.data.DataLoader(ds, batch_size=4, sampler=order, collate_fn=nd.pad_sequence_collate)
+        for k, (xb, _, lens) in enumerate(loader):
+            addresses.add(xb.data_ptr())
+            for j, i in enumerate(order[4 * k : 4 * k + 4]):
+                assert int(lens[j]) == len(expected[i])
+                np.testing.assert_array_equal(xb[j, : len(expected[i])].numpy(), expected[i])
+                assert not xb[j, len(expected[i]) :].any()
+    assert len(addresses) < 2 * -(-len(ds) // 4)  # memory was in fact recycled
 
 
 def test_dvs_gesture_labels_metadata_and_rows(http_server: FileServer, tmp_path: Path) -> None:
