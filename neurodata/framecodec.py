@@ -29,8 +29,8 @@ from neurodata.errors import CacheError
 
 _LEVEL = 1
 _VALUE_TYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-# dtypes torch's scatter writes (1.3x numpy's fancy assignment on float32 batches); others go through numpy
-_TORCH_SCATTER = {np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.uint8)}
+# dtypes handed to torch's scatter (1.3x numpy's fancy assignment into float32 batches) and copy; others use numpy
+_TORCH_DTYPES = {np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.uint8)}
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def decode_into(steps: Any, values: Any, value_bytes: int, out: np.ndarray, *, z
         # into `out` in one pass; zeroing `out` and scattering into it was 1.4x slower on 2 MiB stacks
         scratch = _scratch(flat.size, v.dtype)
         _scatter(s, v, scratch)
-        if flat.dtype in _TORCH_SCATTER and scratch.dtype in _TORCH_SCATTER:
+        if flat.dtype in _TORCH_DTYPES and scratch.dtype in _TORCH_DTYPES:
             torch.from_numpy(flat).copy_(torch.from_numpy(scratch))
         else:
             np.copyto(flat, scratch, casting="unsafe")
@@ -128,12 +128,12 @@ def _scatter(steps: np.ndarray, values: np.ndarray, flat: np.ndarray) -> None:
     """``flat[cumsum(steps)] = values``; `CacheError` if a position falls outside `flat`."""
     if not len(steps):
         return
-    # torch's running sum is 2x numpy's here (50 µs against 100 µs for 66k steps)
+    # torch's running sum is 2x numpy's here (90 µs against 190 µs for 70k steps)
     pos = torch.cumsum(torch.from_numpy(steps), 0, dtype=torch.int64)
     if (last := int(pos[-1])) >= flat.size:
         raise CacheError(f"frame codec: position {last} outside a stack of {flat.size} values")
     counts = values.astype(flat.dtype)  # casting first is 2x faster than letting the scatter cast
-    if flat.dtype in _TORCH_SCATTER:
+    if flat.dtype in _TORCH_DTYPES:
         torch.from_numpy(flat).scatter_(0, pos, torch.from_numpy(counts))
     else:
         flat[pos.numpy()] = counts
