@@ -47,6 +47,7 @@ _R = TypeVar("_R")
 # memory-bound numpy passes that release the GIL (the sortedness pass alone reads all of t: ~7 ms at 1e7
 # events); the counting kernel holds it. Below this, a thread's start-up costs more than it hides.
 _BACKGROUND_CHECK = 1 << 19  # measured: a wash at 5e5 events, 15% faster at 1e6
+_FRAMES_PER_EVENT_LIMIT = 64  # frame pixels per event above which fixed-duration checks run first
 
 
 def _check_sorted(t: Any) -> None:
@@ -73,14 +74,17 @@ def _validate(f: Fields, height: int, width: int, sorted_t: bool) -> None:
         _check_sorted(f.t)
 
 
-def _checked(f: Fields, height: int, width: int, sorted_t: bool, kernel: Callable[[], _R]) -> _R:
+def _checked(
+    f: Fields, height: int, width: int, sorted_t: bool, kernel: Callable[[], _R], *, checks_first: bool = False
+) -> _R:
     """`kernel()`, run only on events that pass validation (coordinates; t sorted if `sorted_t`).
 
     For large numpy streams the checks overlap the kernel on a second thread; the kernel's result is
     dropped, and the validation error raised, if they fail (a kernel fed bad events may also raise or
-    count garbage, neither of which reaches the caller).
+    count garbage, neither of which reaches the caller). ``checks_first`` runs them before the kernel
+    (for kernels whose work bad input could inflate).
     """
-    if len(f.x) < _BACKGROUND_CHECK or is_torch(f.x):
+    if checks_first or len(f.x) < _BACKGROUND_CHECK or is_torch(f.x):
         _validate(f, height, width, sorted_t)
         return kernel()
     failure: list[BaseException] = []
@@ -209,7 +213,12 @@ def integrate_events_by_fixed_duration(
         starts, stops = _split.segments_by_duration(f.t, duration)
         return _numpy.count_segments(f.x, f.y, f.p, starts, stops, H, W, dtype, partition=True)
 
-    return _checked(f, H, W, True, kernel) if validate else kernel()
+    if not validate:
+        return kernel()
+    # the frame count comes from t[0] and t[-1]: unsorted t could ask for a huge stack, so frames larger
+    # than the events (in pixels per event) wait for the sortedness check instead of overlapping it
+    big = _split.duration_frames_count(f.t, duration) * 2 * H * W > _FRAMES_PER_EVENT_LIMIT * len(f.t)
+    return _checked(f, H, W, True, kernel, checks_first=big)
 
 
 def to_frames(

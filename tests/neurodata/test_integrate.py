@@ -255,6 +255,29 @@ def test_checks_on_a_thread_give_the_inline_frames(rng: np.random.Generator, mon
         np.testing.assert_array_equal(call(), frames)
 
 
+def test_unsorted_t_cannot_make_the_duration_kernel_build_a_huge_stack(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from neurodata.integrate import _numpy
+
+    ev = nd.to_dict(random_events(rng, nd.SensorSize(34, 34), 5000, duration_us=100_000))
+    bad = ev["t"].copy()
+    bad[-1] = 10**12  # a corrupt last timestamp: t[-1] - t[0] asks for 10**9 frames of 1 ms
+    bad[11] = bad[10] - 1  # and t is not sorted, which the check reports
+    monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK", 1)  # checks would overlap the kernel
+    kernel_calls: list[int] = []
+    count = _numpy.count_segments
+    monkeypatch.setattr(_numpy, "count_segments", lambda *a, **k: kernel_calls.append(1) or count(*a, **k))
+    with pytest.raises(ValueError, match="not sorted: index 11"):
+        nd.integrate_events_by_fixed_duration({**ev, "t": bad}, 1_000, 34, 34)
+    assert not kernel_calls  # the check ran first: no stack was allocated
+    # a sorted stream with the same huge span is legitimate: it is counted (with its checks overlapping)
+    ev["t"][-1] = ev["t"][-2] + 200_000
+    frames = nd.integrate_events_by_fixed_duration(ev, 1_000, 34, 34)
+    assert kernel_calls
+    assert frames.sum() == 5000
+
+
 # ---------------------------------------------------------------- Tonic-style windows
 
 
