@@ -224,6 +224,7 @@ def test_polarity_channel_rule_is_p_nonzero() -> None:
 def test_bad_input_is_named(monkeypatch: pytest.MonkeyPatch, background: bool) -> None:
     if background:  # large streams validate on a second thread while the kernel runs; same errors
         monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK", 1)
+        monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK_SORTED", 1)
     ev = _ev([0, 1, 2], x=[0, 5, 1])
     with pytest.raises(nd.EventsError, match=r"field 'x' at index 1 is 5, outside 0..3"):
         nd.integrate_events_by_fixed_frames_number(ev, "number", 2, 1, 4)
@@ -251,6 +252,7 @@ def test_checks_on_a_thread_give_the_inline_frames(rng: np.random.Generator, mon
     ]
     inline = [call() for call in calls]
     monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK", 1)
+    monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK_SORTED", 1)
     for call, frames in zip(calls, inline, strict=True):
         np.testing.assert_array_equal(call(), frames)
 
@@ -264,7 +266,7 @@ def test_unsorted_t_cannot_make_the_duration_kernel_build_a_huge_stack(
     bad = ev["t"].copy()
     bad[-1] = 10**12  # a corrupt last timestamp: t[-1] - t[0] asks for 10**9 frames of 1 ms
     bad[11] = bad[10] - 1  # and t is not sorted, which the check reports
-    monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK", 1)  # checks would overlap the kernel
+    monkeypatch.setattr(integrate_module, "_BACKGROUND_CHECK_SORTED", 1)  # checks would overlap the kernel
     kernel_calls: list[int] = []
     count = _numpy.count_segments
     monkeypatch.setattr(_numpy, "count_segments", lambda *a, **k: kernel_calls.append(1) or count(*a, **k))
