@@ -35,6 +35,7 @@ from neurodata.integrate import (
     integrate_events_by_fixed_duration,
     integrate_events_by_fixed_frames_number,
     integrate_events_segment_to_frame,
+    integrate_keys,
     integrate_windows,
     to_frames,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "integrate_events_by_fixed_duration",
     "integrate_events_by_fixed_frames_number",
     "integrate_events_segment_to_frame",
+    "integrate_keys",
     "integrate_windows",
     "list_datasets",
     "load_ATIS_bin",

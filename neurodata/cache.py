@@ -2,7 +2,8 @@
 
 Layout under a dataset's root::
 
-    events/<split>.h5                    decoded once: events, offsets, labels, per-sample metadata
+    events/<key>/<split>.h5              decoded once: compact events (`neurodata.eventcodec`), offsets,
+                                         labels, per-sample metadata
     frames/<spec.key()>/<split>.h5        frame stacks: encoded counts (`neurodata.framecodec`) + offsets
     frames/<spec.key()>/spec.json         the FrameSpec, readable, written last
 
@@ -14,6 +15,7 @@ in each process, so datasets are safe in DataLoader worker processes.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -23,21 +25,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import h5py
 import numpy as np
 
-from neurodata import framecodec
+from neurodata import eventcodec, framecodec
 from neurodata.errors import CacheError
 from neurodata.events import EVENT_DTYPE
 from neurodata.spec import FrameSpec
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-# events are written once and read once per frame build: compression cost more time than it saved disk
-# (6M events: gzip-1 3.1 B/event, 1.1 s to write; raw 13 B/event, 0.07 s), and preparation speed matters more
-_EVENT_STORAGE: dict[str, Any] = {}
+# HDF5's own filters were too slow for events written once per preparation (6M events: gzip-1 3.1 B/event,
+# 1.1 s to write); `neurodata.eventcodec` stores 2.5 B/event in ~0.1 s per 6M (raw records: 13 B/event)
+_EVENTS_CODEC = "columns-zstd-1"
 # dense frames (custom integration functions only) are written once and read every epoch: a little more
 # compression pays (measured on 16x2x128x128 uint16 frames: level 3 stores 13% less than level 1 and
 # decompresses no slower)
@@ -91,42 +94,105 @@ def _remove_stale_temporaries(final: Path) -> None:
 # ------------------------------------------------------------------------------------------------ events
 
 
+class _BlobWriter:
+    """Appends encoded samples to a growing uint8 ``blob`` dataset, gathering them into large writes."""
+
+    _FLUSH = 32 << 20  # encoded bytes gathered before an append
+
+    def __init__(self, f: h5py.File) -> None:
+        # the file grows by whole chunks: 64 KiB ones waste little (1 MiB ones added up to 20% to a cache)
+        self._ds = f.create_dataset("blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(1 << 16,))
+        self._pending: list[bytes] = []
+        self._written = self._queued = 0
+
+    def append(self, *parts: bytes) -> int:
+        """Queue `parts` back to back; returns where the first starts in the blob."""
+        start = self._written + self._queued
+        self._pending += parts
+        self._queued += sum(len(b) for b in parts)
+        if self._queued >= self._FLUSH:
+            self.flush()
+        return start
+
+    def flush(self) -> None:
+        if self._queued:
+            self._ds.resize((self._written + self._queued,))
+            self._ds[self._written :] = np.frombuffer(b"".join(self._pending), dtype=np.uint8)
+            self._written, self._queued = self._written + self._queued, 0
+            self._pending.clear()
+
+
+def _encoded_ahead(
+    samples: Iterable[tuple[np.ndarray, int, dict[str, Any]]], height: int, width: int, ahead: int = 2
+) -> Iterator[tuple[eventcodec.EncodedEvents | ValueError, int, dict[str, Any]]]:
+    """``(encoded events or the ValueError encoding raised, label, metadata)`` per sample, in order.
+
+    Encoding runs on a thread while the caller's iterator decodes the next samples (Zstandard and most
+    numpy passes release the GIL); at most `ahead` encoded samples wait, so memory stays bounded.
+    """
+
+    def encode(events: np.ndarray) -> eventcodec.EncodedEvents | ValueError:
+        try:
+            return eventcodec.encode(events, height, width)
+        except ValueError as err:
+            return err
+
+    with ThreadPoolExecutor(1, thread_name_prefix="neurodata-events") as pool:
+        queue: collections.deque[tuple[Any, int, dict[str, Any]]] = collections.deque()
+        for events, label, m in samples:
+            queue.append((pool.submit(encode, events), label, m))
+            if len(queue) > ahead:
+                future, label_, m_ = queue.popleft()
+                yield future.result(), label_, m_
+        while queue:
+            future, label_, m_ = queue.popleft()
+            yield future.result(), label_, m_
+
+
 def write_event_store(
     path: Path,
     samples: Iterable[tuple[np.ndarray, int, dict[str, Any]]],
+    sensor: tuple[int, int],
     *,
     attrs: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``(events, label, metadata)`` samples, in order, to the HDF5 event store `path`, atomically.
 
-    `events` are `EVENT_DTYPE` arrays; metadata values (str or int) become per-sample columns.
+    `events` are `EVENT_DTYPE` arrays of a ``sensor = (height, width)`` camera, stored compactly by
+    `neurodata.eventcodec` (a coordinate outside the sensor or a polarity other than 0/1 raises
+    `CacheError` naming the sample); metadata values (str or int) become per-sample columns.
     """
     path = Path(path)
+    height, width = int(sensor[0]), int(sensor[1])
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(path)
     tmp = _tmp_name(path)
     offsets = [0]
     labels: list[int] = []
+    index: list[tuple[int, ...]] = []
     meta: dict[str, list[Any]] = {}
     try:
         with h5py.File(tmp, "w") as f:
-            ev = f.create_dataset(
-                "events", shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE, chunks=(1 << 16,), **_EVENT_STORAGE
-            )
-            for i, (events, label, m) in enumerate(samples):
-                n = len(events)
-                if n:
-                    ev.resize((offsets[-1] + n,))
-                    ev[offsets[-1] :] = events
-                offsets.append(offsets[-1] + n)
+            blob = _BlobWriter(f)
+            for i, (enc_or_err, label, m) in enumerate(_encoded_ahead(samples, height, width)):
+                if isinstance(enc_or_err, ValueError):
+                    raise CacheError(f"{path.name}: sample {i} ({m}): {enc_or_err}")
+                enc = enc_or_err
+                start = blob.append(enc.dt, enc.key)
+                index.append((start, len(enc.dt), len(enc.key), enc.count, enc.t0, enc.dt_bytes))
+                offsets.append(offsets[-1] + enc.count)
                 labels.append(int(label))
                 for k in set(meta) | set(m):
                     meta.setdefault(k, [None] * i).append(m.get(k))
+            blob.flush()
+            f["index"] = np.asarray(index, dtype=np.int64).reshape(-1, 6)
             f["offsets"] = np.asarray(offsets, dtype=np.int64)
             f["labels"] = np.asarray(labels, dtype=np.int64)
             g = f.create_group("meta")
             for k, values in meta.items():
                 g[k] = [str(v) for v in values]
+            f.attrs["codec"] = _EVENTS_CODEC
+            f.attrs["sensor"] = np.asarray([height, width], dtype=np.int64)
             f.attrs["complete"] = True
             for k, v in (attrs or {}).items():
                 f.attrs[k] = v
@@ -183,14 +249,18 @@ def _check_complete(path: Path) -> None:
 
 
 class EventStore:
-    """Read side of `write_event_store`: ``store[i]`` is sample i's `EVENT_DTYPE` events."""
+    """Read side of `write_event_store`: ``store.fields(i)`` is sample i's events as a dict of columns."""
 
     def __init__(self, path: Path) -> None:
         _check_complete(Path(path))
         self._h5 = _LazyH5(path)
         f = self._h5.file
+        if f.attrs.get("codec") != _EVENTS_CODEC:
+            raise CacheError(f"{path}: event codec {f.attrs.get('codec')!r} is not known to this version")
         self.offsets = f["offsets"][()]
         self.labels = f["labels"][()]
+        self.index = f["index"][()]
+        self.height, self.width = (int(v) for v in f.attrs["sensor"])
         self.meta = {k: [v.decode() for v in f["meta"][k][()]] for k in f["meta"]}
         self.attrs = dict(f.attrs)
 
@@ -201,9 +271,30 @@ class EventStore:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def fields(self, i: int) -> dict[str, np.ndarray]:
+        """Sample i's events: ``{'t': int64 µs, 'x': uint16, 'y': uint16, 'p': int8}``, SpikingJelly-style."""
+        return self._decoded(i, lambda enc: eventcodec.decode(enc, self.height, self.width))
+
+    def keys(self, i: int, *, with_t: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+        """Sample i as ``(t, key)``: int64 µs timestamps (None unless `with_t`) and pixel keys
+        ``(p*H + y)*W + x``, which is all frame integration needs (`neurodata.integrate.integrate_keys`)."""
+        return self._decoded(i, lambda enc: eventcodec.decode_keys(enc, self.height, self.width, with_t=with_t))
+
+    def _decoded(self, i: int, decode: Callable[[eventcodec.EncodedEvents], _T]) -> _T:
+        start, n_dt, n_key, count, t0, dt_bytes = self.index[i].tolist()
+        raw = self._h5.dataset("blob")[start : start + n_dt + n_key]
+        try:
+            return decode(eventcodec.EncodedEvents(raw[:n_dt], raw[n_dt:], count, t0, dt_bytes))  # type: ignore[arg-type]
+        except CacheError as err:
+            raise CacheError(f"{self.path}: sample {i}: {err}; delete the events folder and prepare again") from err
+
     def __getitem__(self, i: int) -> np.ndarray:
-        a, b = self.offsets[i], self.offsets[i + 1]
-        return self._h5.file["events"][a:b]
+        """Sample i's events as an `EVENT_DTYPE` array."""
+        cols = self.fields(i)
+        out = np.empty(len(cols["t"]), dtype=EVENT_DTYPE)
+        for name, col in cols.items():
+            out[name] = col
+        return out
 
 
 # ------------------------------------------------------------------------------------------------ frames
@@ -212,9 +303,6 @@ class EventStore:
 def frames_dir(root: Path, spec: FrameSpec) -> Path:
     """``<root>/frames/<spec.key()>``: the cache entry of `spec`."""
     return Path(root) / "frames" / spec.key()
-
-
-_BLOB_FLUSH = 32 << 20  # encoded bytes gathered before an append to the blob dataset
 
 
 def write_frame_file(
@@ -254,32 +342,16 @@ def _check_stack(fr: np.ndarray, frame_shape: tuple[int, int, int]) -> None:
 def _write_encoded(
     f: h5py.File, n_samples: int, frame_shape: tuple[int, int, int], frames: Iterable[np.ndarray], offsets: list[int]
 ) -> None:
-    # the file grows by whole chunks: 64 KiB ones waste little (1 MiB ones added up to 20% to a cache)
-    blob = f.create_dataset("blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(1 << 16,))
+    blob = _BlobWriter(f)
     index = np.zeros((n_samples, 4), dtype=np.int64)
-    pending: list[bytes] = []
-    written = queued = 0
-
-    def flush() -> None:
-        nonlocal written, queued
-        if queued:
-            blob.resize((written + queued,))
-            blob[written:] = np.frombuffer(b"".join(pending), dtype=np.uint8)
-            written, queued = written + queued, 0
-            pending.clear()
-
     for i, fr in enumerate(frames):
         _check_stack(fr, frame_shape)
         if i >= n_samples:
             raise CacheError(f"more than the {n_samples} frame stacks announced")
         enc = framecodec.encode(fr)
-        index[i] = (written + queued, len(enc.steps), len(enc.values), enc.value_bytes)
-        pending += (enc.steps, enc.values)
-        queued += len(enc.steps) + len(enc.values)
+        index[i] = (blob.append(enc.steps, enc.values), len(enc.steps), len(enc.values), enc.value_bytes)
         offsets.append(offsets[-1] + len(fr))
-        if queued >= _BLOB_FLUSH:
-            flush()
-    flush()
+    blob.flush()
     f["index"] = index
     f.attrs["codec"] = "sparse-zstd-1"
 

@@ -18,6 +18,8 @@ import numpy as np
 # bump when the integration kernels change what they compute, or the cache's file layout changes: old
 # caches then stop matching (2: counts stored with `neurodata.framecodec`; 3: its streams became Zstandard)
 FRAMES_FORMAT_VERSION = 3
+# bump when the event store's layout changes: its folder name carries it (2: `neurodata.eventcodec` columns)
+EVENTS_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ STAGES = [
     {"split"},
     {"integrate"},
     {"transforms"},
-    {"cache", "framecodec", "buffers"},
+    {"cache", "framecodec", "eventcodec", "buffers"},
     {"datasets", "synth"},
     {"loading", "show"},
     {"cli", "__main__", "__init__"},

@@ -35,8 +35,8 @@ from neurodata.cache import (
 )
 from neurodata.download import Resource, download_file, verify_file
 from neurodata.errors import DatasetNotFoundError, NeurodataError
-from neurodata.events import SensorSize, to_dict
-from neurodata.spec import FrameSpec
+from neurodata.events import SensorSize
+from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +99,15 @@ class _Integrate:
     def __call__(self, i: int) -> np.ndarray:
         if self._store is None:
             self._store = EventStore(self.store_path)
-        ev = to_dict(self._store[i])
         h, w, spec = self.sensor.height, self.sensor.width, self.spec
         if self.custom is not None:
-            return np.asarray(self.custom(ev, h, w), dtype=np.float32)
-        if spec.frames_number is not None:
-            return integrate.integrate_events_by_fixed_frames_number(
-                ev, spec.split_by, spec.frames_number, h, w, dtype=spec.dtype, validate=False
-            )
-        return integrate.integrate_events_by_fixed_duration(ev, spec.duration, h, w, dtype=spec.dtype, validate=False)
+            return np.asarray(self.custom(self._store.fields(i), h, w), dtype=np.float32)
+        # the store keeps checked pixel keys: the frames need no x/y/p, and 'number' not even t
+        t, keys = self._store.keys(i, with_t=spec.split_by != "number")
+        return integrate.integrate_keys(
+            keys, t, h, w, frames_num=spec.frames_number, split_by=spec.split_by, duration=spec.duration,
+            dtype=spec.dtype,
+        )
 
 
 class EventDataset(torch.utils.data.Dataset):
@@ -269,8 +269,8 @@ class EventDataset(torch.utils.data.Dataset):
 
     @classmethod
     def events_dir(cls, root: Path) -> Path:
-        """``root/events/<decoder key>``: the event stores, keyed by what decoding depends on."""
-        return Path(root) / "events" / f"v{cls.dataset_version(root)}-{cls.orientation}"
+        """``root/events/<decoder key>``: the event stores, keyed by what decoding and their format depend on."""
+        return Path(root) / "events" / f"v{cls.dataset_version(root)}-{cls.orientation}-e{EVENTS_FORMAT_VERSION}"
 
     @classmethod
     def prepare_events(
@@ -295,7 +295,10 @@ class EventDataset(torch.utils.data.Dataset):
                     tasks = cls._tasks(extracted, split)
                     results = pool.map(cls._decode, tasks, f"{cls.name} {split}: decode", parallel=parallel)
                     write_event_store(
-                        path, (s for batch in results for s in batch), attrs={"dataset": cls.name, "split": split}
+                        path,
+                        (s for batch in results for s in batch),
+                        (cls.sensor.height, cls.sensor.width),
+                        attrs={"dataset": cls.name, "split": split},
                     )
                     log.info("%s %s: event store %s", cls.name, split, path)
         return stores
@@ -355,7 +358,7 @@ class EventDataset(torch.utils.data.Dataset):
         if self._frames is not None:
             data: Any = self._frames[part].read(i, np.float32)
         else:
-            data = to_dict(self._events[part][i])
+            data = self._events[part].fields(i)
         label: Any = int(self._events[part].labels[i])
         if self.transform is not None:
             data = self.transform(data)

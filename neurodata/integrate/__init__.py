@@ -35,6 +35,7 @@ __all__ = [
     "integrate_events_by_fixed_duration",
     "integrate_events_by_fixed_frames_number",
     "integrate_events_segment_to_frame",
+    "integrate_keys",
     "integrate_windows",
     "to_frames",
 ]
@@ -221,6 +222,38 @@ def integrate_events_by_fixed_duration(
     # than the events (in pixels per event) wait for the sortedness check instead of overlapping it
     big = _split.duration_frames_count(f.t, duration) * 2 * H * W > _FRAMES_PER_EVENT_LIMIT * len(f.t)
     return _checked(f, H, W, True, kernel, checks_first=big)
+
+
+def integrate_keys(
+    keys: np.ndarray,
+    t: np.ndarray | None,
+    H: int,
+    W: int,
+    *,
+    frames_num: int | None = None,
+    split_by: str | None = None,
+    duration: int | None = None,
+    dtype: DType = np.float32,
+) -> np.ndarray:
+    """The fixed-frames-number or fixed-duration frames of events given as pixel keys, `[T, 2, H, W]`.
+
+    ``keys[i] = (p_i*H + y_i)*W + x_i`` with p in {0, 1}, as the event store keeps events (already checked
+    when stored; not checked again); `t` (int64 µs, sorted) is needed for ``'time'`` and `duration`.
+    Equal to `integrate_events_by_fixed_frames_number` / `integrate_events_by_fixed_duration` of the
+    same events, without recomputing the pixel index.
+    """
+    if frames_num is not None:
+        if split_by == "number":
+            starts, stops = _split.segments_by_number(len(keys), frames_num)
+        elif split_by == "time" and t is not None:
+            starts, stops = _split.segments_by_time(t, frames_num)
+        else:
+            raise ValueError(f"split_by must be 'number' or 'time' (with t), got {split_by!r}")
+    elif duration is not None and t is not None:
+        starts, stops = _split.segments_by_duration(t, duration)
+    else:
+        raise ValueError("integrate_keys needs frames_num and split_by, or duration and t")
+    return _numpy.count_keys(keys, starts, stops, H, W, dtype, partition=True)
 
 
 def to_frames(

@@ -138,3 +138,53 @@ def count_segments(
             np.add.at(row, k, one)
     counts = acc.reshape(m, 2, height, width)
     return counts if acc.dtype == dt else cast_counts(counts, dt)
+
+
+def count_keys(
+    keys: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    height: int,
+    width: int,
+    dtype: np.dtype | type = np.int64,
+    *,
+    partition: bool = False,
+) -> np.ndarray:
+    """`count_segments` for events given as pixel keys ``(p*H + y)*W + x`` (p in {0, 1}), as the event store
+    keeps them: the same `[M, 2, H, W]` counts, without recomputing the index.
+
+    The same two strategies as `count_segments`; kept apart from it because sharing the driver through
+    callbacks cost 4 µs per call on single N-MNIST samples.
+    """
+    dt = np.dtype(dtype)
+    m = len(starts)
+    bins = 2 * height * width
+    if m == 0:
+        return np.zeros((0, 2, height, width), dtype=dt)
+    lengths = stops - starts
+    total = int(stops[-1] - starts[0]) if partition else int(lengths.sum())
+    direct = dt.kind != "b" and total <= exact_limit(dt)
+    if total <= _SMALL and m * bins <= _FUSED_MAX_BINS:
+        if partition or np.array_equal(starts[1:], stops[:-1]):
+            sel: slice | np.ndarray = slice(int(starts[0]), int(stops[-1]))
+        else:
+            sel = np.arange(total, dtype=np.intp) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        fused = np.arange(0, m * bins, bins, dtype=np.intp).repeat(lengths)
+        fused += keys[sel]
+        if direct:
+            out = np.zeros(m * bins, dtype=dt)
+            np.add.at(out, fused, _one(dt))
+            return out.reshape(m, 2, height, width)
+        return cast_counts(np.bincount(fused, minlength=m * bins).reshape(m, 2, height, width), dt)
+    acc = np.zeros((m, bins), dtype=dt if direct else np.int64)
+    one = _one(acc.dtype)
+    buf = np.empty(_CHUNK, dtype=np.intp)
+    for j in range(m):
+        row = acc[j]
+        for c in range(int(starts[j]), int(stops[j]), _CHUNK):
+            e = min(c + _CHUNK, int(stops[j]))
+            k = buf[: e - c]
+            np.copyto(k, keys[c:e])
+            np.add.at(row, k, one)
+    counts = acc.reshape(m, 2, height, width)
+    return counts if acc.dtype == dt else cast_counts(counts, dt)

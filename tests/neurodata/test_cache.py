@@ -18,15 +18,47 @@ from neurodata.testing import random_events
 def test_event_store_round_trip_with_metadata(tmp_path: Path, rng: np.random.Generator) -> None:
     samples = [(random_events(rng, nd.SensorSize(9, 9), int(n)), i % 3, {"file": f"f{i}", "user": str(i)})
                for i, n in enumerate([5, 0, 300, 17])]
-    path = write_event_store(tmp_path / "s.h5", samples)
+    path = write_event_store(tmp_path / "s.h5", samples, (9, 9))
     store = EventStore(path)
     assert len(store) == 4
     assert store.labels.tolist() == [0, 1, 2, 0]
     assert store.meta["file"] == ["f0", "f1", "f2", "f3"]
     for i, (ev, _, _) in enumerate(samples):
         np.testing.assert_array_equal(store[i], ev)
+        cols = store.fields(i)
+        assert {k: v.dtype for k, v in cols.items()} == {k: ev.dtype[k] for k in ("t", "x", "y", "p")}
+        for k in ("t", "x", "y", "p"):
+            np.testing.assert_array_equal(cols[k], ev[k])
     clone = pickle.loads(pickle.dumps(store))  # what DataLoader workers receive: no open handle inside
     np.testing.assert_array_equal(clone[2], samples[2][0])
+
+
+def test_event_store_is_compact_refuses_what_it_cannot_hold_and_names_a_corrupt_sample(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    sensor = nd.SensorSize(128, 128)
+    samples = [(random_events(rng, sensor, 200_000, duration_us=6_000_000), 0, {"file": "a"})]
+    path = write_event_store(tmp_path / "s.h5", samples, (128, 128))
+    assert path.stat().st_size < 0.3 * samples[0][0].nbytes  # the raw records take 13 bytes per event
+    bad = random_events(rng, sensor, 50)
+    bad["x"][7] = 130
+    with pytest.raises(CacheError, match=r"t\.h5: sample 1 \(\{'file': 'b'\}\): field 'x' at index 7 is 130"):
+        write_event_store(tmp_path / "t.h5", [samples[0], (bad, 0, {"file": "b"})], (128, 128))
+    assert not (tmp_path / "t.h5").exists()
+    bad = random_events(rng, sensor, 50)
+    bad["p"][3] = -1
+    with pytest.raises(CacheError, match=r"field 'p' at index 3 is -1, outside 0\.\.1"):
+        write_event_store(tmp_path / "t.h5", [(bad, 0, {})], (128, 128))
+    with h5py.File(path, "r+") as f:  # flip bytes inside the sample's key stream
+        start, n_dt = int(f["index"][0, 0]), int(f["index"][0, 1])
+        f["blob"][start + n_dt + 4 : start + n_dt + 12] = 255
+    with pytest.raises(CacheError, match=r"s\.h5: sample 0: event codec"):
+        EventStore(path).fields(0)
+    with h5py.File(tmp_path / "old.h5", "w") as f:  # the layout before the event codec: rebuilt, never misread
+        f["events"] = samples[0][0][:10]
+        f.attrs["complete"] = True
+    with pytest.raises(CacheError, match=r"old\.h5: event codec None is not known"):
+        EventStore(tmp_path / "old.h5")
 
 
 def test_interrupted_event_store_leaves_no_file(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -35,7 +67,7 @@ def test_interrupted_event_store_leaves_no_file(tmp_path: Path, rng: np.random.G
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        write_event_store(tmp_path / "s.h5", samples())
+        write_event_store(tmp_path / "s.h5", samples(), (4, 4))
     assert list(tmp_path.iterdir()) == []
 
 

@@ -360,3 +360,24 @@ def test_to_frames_shape_is_t_p_h_w_even_for_empty_input() -> None:
     assert frames.shape == (4, 2, 3, 5)
     with pytest.raises(ValueError, match="exactly one of time_window"):
         nd.to_frames(_ev([1]), (5, 3), n_time_bins=4, event_count=2)
+
+
+@pytest.mark.parametrize("n", [0, 1, 37, 5000, 700_000], ids=lambda n: f"n={n}")
+def test_integrate_keys_equals_the_event_integrators(rng: np.random.Generator, n: int) -> None:
+    # the event store's form: pixel keys (p*H + y)*W + x; 700k events take the chunked kernel path
+    sensor = nd.SensorSize(34, 26)
+    ev = nd.to_dict(random_events(rng, sensor, n, duration_us=400_000))
+    keys = (ev["p"].astype(np.int64) * 26 + ev["y"]) * 34 + ev["x"]
+    for key_type in (np.uint16, np.int64):
+        k = keys.astype(key_type)
+        for frames_num, split_by in ((7, "number"), (7, "time")):
+            np.testing.assert_array_equal(
+                nd.integrate_keys(k, ev["t"], 26, 34, frames_num=frames_num, split_by=split_by, dtype=np.uint16),
+                nd.integrate_events_by_fixed_frames_number(ev, split_by, frames_num, 26, 34, dtype=np.uint16),
+            )
+        np.testing.assert_array_equal(
+            nd.integrate_keys(k, ev["t"], 26, 34, duration=33_000),
+            nd.integrate_events_by_fixed_duration(ev, 33_000, 26, 34),
+        )
+    with pytest.raises(ValueError, match="needs frames_num and split_by, or duration and t"):
+        nd.integrate_keys(keys, None, 26, 34, duration=10)
