@@ -110,10 +110,9 @@ def decode_keys(enc: Any, height: int, width: int, *, with_t: bool = True) -> tu
 def decode(enc: Any, height: int, width: int) -> dict[str, np.ndarray]:
     """The events `encode` was given, as a SpikingJelly-style dict: t int64, x/y uint16, p int8."""
     t, key = decode_keys(enc, height, width)
-    hw = height * width
-    return {
-        "t": t,  # type: ignore[dict-item]
-        "x": (key % width).astype(np.uint16),
-        "y": (key // width % height).astype(np.uint16),
-        "p": (key // hw).astype(np.int8),
-    }
+    # numpy divides by a scalar fast (libdivide) but takes remainders slowly: 0.1 ms against 2.5 ms here
+    row = key // width
+    x = key - row * width
+    p = row // height
+    y = row - p * height
+    return {"t": t, "x": x.astype(np.uint16), "y": y.astype(np.uint16), "p": p.astype(np.int8)}  # type: ignore[dict-item]
