@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 # HDF5's own filters were too slow for events written once per preparation (6M events: gzip-1 3.1 B/event,
-# 1.1 s to write); `neurodata.eventcodec` stores 2.5 B/event in ~0.1 s per 6M (raw records: 13 B/event)
+# 1.1 s to write); `neurodata.eventcodec` stores 2.5 B/event in ~0.15 s per 6M (raw records: 13 B/event)
 _EVENTS_CODEC = "columns-zstd-1"
 # dense frames (custom integration functions only) are written once and read every epoch: a little more
 # compression pays (measured on 16x2x128x128 uint16 frames: level 3 stores 13% less than level 1 and

@@ -9,7 +9,7 @@ A sample's events are stored as two Zstandard frames:
   2x128x256 pixels (uint32 beyond).
 
 On DVS128-Gesture-like recordings this is 2.5 bytes per event against 13 for the raw `EVENT_DTYPE` record
-(SpikingJelly's compressed npz: about 4.2), and encodes 12 M events in ~0.2 s. Polarity must be 0 or 1
+(SpikingJelly's compressed npz: about 4.2), and encodes 12 M events in ~0.3 s. Polarity must be 0 or 1
 and coordinates inside the sensor: `encode` refuses anything else rather than store it wrongly.
 """
 
