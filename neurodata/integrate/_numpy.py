@@ -18,6 +18,7 @@ No Python loop runs over events. Two strategies, picked by size:
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 
@@ -60,34 +61,68 @@ def _flat_index(x: np.ndarray, y: np.ndarray, p: np.ndarray, h: int, w: int, p01
     return out
 
 
-def _fused_keys(
-    x: np.ndarray,
-    y: np.ndarray,
-    p: np.ndarray,
-    starts: np.ndarray,
-    stops: np.ndarray,
-    lengths: np.ndarray,
-    total: int,
-    h: int,
-    w: int,
-    partition: bool,
-) -> np.ndarray:
-    """``window*2HW + (channel*H + y)*W + x`` for every (window, event) pair, as one intp array."""
-    m = len(starts)
-    bins = 2 * h * w
-    if partition or np.array_equal(starts[1:], stops[:-1]):
-        sel: slice | np.ndarray = slice(int(starts[0]), int(stops[-1]))
-    else:
-        sel = np.arange(total, dtype=np.intp) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    # the pixel part in the narrow type first: same-type ufuncs skip numpy's casting buffers
-    pix = (p[sel] != 0).astype(_index_dtype(bins))
+def _pixels(x: np.ndarray, y: np.ndarray, p: np.ndarray, sel: Any, h: int, w: int) -> np.ndarray:
+    """``(channel*H + y)*W + x`` of the events `sel`, in the narrowest type that holds ``2*H*W``."""
+    # the narrow type: same-type ufuncs skip numpy's casting buffers
+    pix = (p[sel] != 0).astype(_index_dtype(2 * h * w))
     pix *= h
     np.add(pix, y[sel], out=pix, casting="unsafe")  # coordinates are range-checked before this
     pix *= w
     np.add(pix, x[sel], out=pix, casting="unsafe")
-    keys = np.arange(0, m * bins, bins, dtype=np.intp).repeat(lengths)  # methods: no dispatch wrapper
-    keys += pix
-    return keys
+    return pix
+
+
+def _count(
+    source: tuple[np.ndarray, np.ndarray, np.ndarray] | np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    height: int,
+    width: int,
+    dtype: np.dtype | type,
+    partition: bool,
+) -> np.ndarray:
+    """Counts `[M, 2, H, W]` per window of the events `source`: ``(x, y, p)`` arrays, or their pixel keys."""
+    dt = np.dtype(dtype)
+    m = len(starts)
+    bins = 2 * height * width
+    if m == 0:
+        return np.zeros((0, 2, height, width), dtype=dt)
+    lengths = stops - starts
+    total = int(stops[-1] - starts[0]) if partition else int(lengths.sum())
+    # no count can exceed `total`: when dt holds it exactly, count straight into the output
+    direct = dt.kind != "b" and total <= exact_limit(dt)
+    given_keys = isinstance(source, np.ndarray)
+    if total <= _SMALL and m * bins <= _FUSED_MAX_BINS:
+        if partition or np.array_equal(starts[1:], stops[:-1]):
+            sel: slice | np.ndarray = slice(int(starts[0]), int(stops[-1]))
+        else:
+            sel = np.arange(total, dtype=np.intp) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        keys = np.arange(0, m * bins, bins, dtype=np.intp).repeat(lengths)  # methods: no dispatch wrapper
+        keys += source[sel] if given_keys else _pixels(*source, sel, height, width)  # type: ignore[misc]
+        if direct:
+            out = np.zeros(m * bins, dtype=dt)
+            np.add.at(out, keys, _one(dt))  # ufunc.at's fast path: matching dtypes, 1-D index
+            return out.reshape(m, 2, height, width)
+        return cast_counts(np.bincount(keys, minlength=m * bins).reshape(m, 2, height, width), dt)
+    if not given_keys:
+        x, y, p = source  # type: ignore[misc]
+        p01 = polarity_is_01(p)
+    acc = np.zeros((m, bins), dtype=dt if direct else np.int64)
+    one = _one(acc.dtype)
+    pix = np.empty(_CHUNK, dtype=_index_dtype(bins))
+    keys = np.empty(_CHUNK, dtype=np.intp)
+    for j in range(m):
+        row = acc[j]
+        for c in range(int(starts[j]), int(stops[j]), _CHUNK):
+            e = min(c + _CHUNK, int(stops[j]))
+            k = keys[: e - c]
+            if given_keys:
+                np.copyto(k, source[c:e])  # type: ignore[index]
+            else:
+                np.copyto(k, _flat_index(x[c:e], y[c:e], p[c:e], height, width, p01, pix[: e - c]))
+            np.add.at(row, k, one)
+    counts = acc.reshape(m, 2, height, width)
+    return counts if acc.dtype == dt else cast_counts(counts, dt)
 
 
 def count_segments(
@@ -108,36 +143,7 @@ def count_segments(
     already be known to be in range (the public functions check them). A count that `dtype` cannot hold
     exactly raises ValueError. ``partition=True`` promises ``stops[j] == starts[j + 1]`` (saves a check).
     """
-    dt = np.dtype(dtype)
-    m = len(starts)
-    bins = 2 * height * width
-    if m == 0:
-        return np.zeros((0, 2, height, width), dtype=dt)
-    lengths = stops - starts
-    total = int(stops[-1] - starts[0]) if partition else int(lengths.sum())
-    # no count can exceed `total`: when dt holds it exactly, count straight into the output
-    direct = dt.kind != "b" and total <= exact_limit(dt)
-    if total <= _SMALL and m * bins <= _FUSED_MAX_BINS:
-        keys = _fused_keys(x, y, p, starts, stops, lengths, total, height, width, partition)
-        if direct:
-            out = np.zeros(m * bins, dtype=dt)
-            np.add.at(out, keys, _one(dt))  # ufunc.at's fast path: matching dtypes, 1-D index
-            return out.reshape(m, 2, height, width)
-        return cast_counts(np.bincount(keys, minlength=m * bins).reshape(m, 2, height, width), dt)
-    p01 = polarity_is_01(p)
-    acc = np.zeros((m, bins), dtype=dt if direct else np.int64)
-    one = _one(acc.dtype)
-    pix = np.empty(_CHUNK, dtype=_index_dtype(bins))
-    keys = np.empty(_CHUNK, dtype=np.intp)
-    for j in range(m):
-        row = acc[j]
-        for c in range(int(starts[j]), int(stops[j]), _CHUNK):
-            e = min(c + _CHUNK, int(stops[j]))
-            k = keys[: e - c]
-            np.copyto(k, _flat_index(x[c:e], y[c:e], p[c:e], height, width, p01, pix[: e - c]))
-            np.add.at(row, k, one)
-    counts = acc.reshape(m, 2, height, width)
-    return counts if acc.dtype == dt else cast_counts(counts, dt)
+    return _count((x, y, p), starts, stops, height, width, dtype, partition)
 
 
 def count_keys(
@@ -151,40 +157,5 @@ def count_keys(
     partition: bool = False,
 ) -> np.ndarray:
     """`count_segments` for events given as pixel keys ``(p*H + y)*W + x`` (p in {0, 1}), as the event store
-    keeps them: the same `[M, 2, H, W]` counts, without recomputing the index.
-
-    The same two strategies as `count_segments`; kept apart from it because sharing the driver through
-    callbacks cost 4 µs per call on single N-MNIST samples.
-    """
-    dt = np.dtype(dtype)
-    m = len(starts)
-    bins = 2 * height * width
-    if m == 0:
-        return np.zeros((0, 2, height, width), dtype=dt)
-    lengths = stops - starts
-    total = int(stops[-1] - starts[0]) if partition else int(lengths.sum())
-    direct = dt.kind != "b" and total <= exact_limit(dt)
-    if total <= _SMALL and m * bins <= _FUSED_MAX_BINS:
-        if partition or np.array_equal(starts[1:], stops[:-1]):
-            sel: slice | np.ndarray = slice(int(starts[0]), int(stops[-1]))
-        else:
-            sel = np.arange(total, dtype=np.intp) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        fused = np.arange(0, m * bins, bins, dtype=np.intp).repeat(lengths)
-        fused += keys[sel]
-        if direct:
-            out = np.zeros(m * bins, dtype=dt)
-            np.add.at(out, fused, _one(dt))
-            return out.reshape(m, 2, height, width)
-        return cast_counts(np.bincount(fused, minlength=m * bins).reshape(m, 2, height, width), dt)
-    acc = np.zeros((m, bins), dtype=dt if direct else np.int64)
-    one = _one(acc.dtype)
-    buf = np.empty(_CHUNK, dtype=np.intp)
-    for j in range(m):
-        row = acc[j]
-        for c in range(int(starts[j]), int(stops[j]), _CHUNK):
-            e = min(c + _CHUNK, int(stops[j]))
-            k = buf[: e - c]
-            np.copyto(k, keys[c:e])
-            np.add.at(row, k, one)
-    counts = acc.reshape(m, 2, height, width)
-    return counts if acc.dtype == dt else cast_counts(counts, dt)
+    keeps them: the same `[M, 2, H, W]` counts, without recomputing the index."""
+    return _count(keys, starts, stops, height, width, dtype, partition)
