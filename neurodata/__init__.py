@@ -37,6 +37,7 @@ from neurodata.integrate import (
     integrate_events_segment_to_frame,
     integrate_keys,
     integrate_windows,
+    pixel_keys,
     to_frames,
 )
 from neurodata.io import (
@@ -98,6 +99,7 @@ __all__ = [
     "make_events",
     "pad_sequence_collate",
     "padded_sequence_mask",
+    "pixel_keys",
     "play_frame",
     "read_aedat2",
     "read_aedat4",

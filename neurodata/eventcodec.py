@@ -5,8 +5,8 @@ A sample's events are stored as two Zstandard frames:
 * ``dt``: the gaps between consecutive timestamps (the first is 0; ``t[0]`` is kept beside the frames), as
   uint32 when every gap fits (int64 otherwise, which also holds the negative gaps of unsorted input),
   byte-shuffled: all low bytes first, then the next ones, so the mostly-zero high bytes compress to little;
-* ``key``: ``(p*H + y)*W + x`` per event, the pixel index the integrators count on, in uint16 up to
-  2x128x256 pixels (uint32 beyond).
+* ``key``: `neurodata.integrate.pixel_keys`, ``(p*H + y)*W + x`` per event, the index the integrators
+  count on (uint16 up to 2x128x256 pixels).
 
 On DVS128-Gesture-like recordings this is 2.5 bytes per event against 13 for the raw `EVENT_DTYPE` record
 (SpikingJelly's compressed npz: about 4.2), and encodes 12 M events in ~0.3 s. Polarity must be 0 or 1
@@ -23,6 +23,7 @@ import torch
 import zstandard
 
 from neurodata.errors import CacheError
+from neurodata.integrate import pixel_key_dtype, pixel_keys
 
 _LEVEL = 1
 
@@ -36,11 +37,6 @@ class EncodedEvents:
     count: int
     t0: int
     dt_bytes: int
-
-
-def key_dtype(height: int, width: int) -> type[np.unsignedinteger]:
-    """The pixel-key type for a `height` x `width` sensor with two polarities."""
-    return np.uint16 if 2 * height * width <= 1 << 16 else np.uint32
 
 
 def encode(events: np.ndarray, height: int, width: int) -> EncodedEvents:
@@ -57,12 +53,7 @@ def encode(events: np.ndarray, height: int, width: int) -> EncodedEvents:
             if bad.size:
                 i = int(bad[0])
                 raise ValueError(f"field {name!r} at index {i} is {int(a[i])}, outside 0..{size - 1}")
-    kt = key_dtype(height, width)
-    key = p.astype(kt)
-    key *= height
-    np.add(key, y, out=key, casting="unsafe")
-    key *= width
-    np.add(key, x, out=key, casting="unsafe")
+    key = pixel_keys(x, y, p, height, width)
     dt = np.diff(t, prepend=t[:1]) if n else np.zeros(0, dtype=np.int64)
     wide = bool(n) and (int(dt.min()) < 0 or int(dt.max()) >= 1 << 32)
     dt = dt.astype(np.int64 if wide else np.uint32)
@@ -84,7 +75,7 @@ def decode_keys(enc: Any, height: int, width: int, *, with_t: bool = True) -> tu
     if enc.dt_bytes not in (4, 8):
         raise CacheError(f"event codec: unknown gap width {enc.dt_bytes}")
     try:
-        key = np.frombuffer(zstandard.decompress(enc.key), dtype=key_dtype(height, width))
+        key = np.frombuffer(zstandard.decompress(enc.key), dtype=pixel_key_dtype(height, width))
         shuffled = np.frombuffer(zstandard.decompress(enc.dt), dtype=np.uint8) if with_t else None
     except zstandard.ZstdError as err:
         raise CacheError(f"event codec: corrupt stream ({err})") from err

@@ -37,6 +37,8 @@ __all__ = [
     "integrate_events_segment_to_frame",
     "integrate_keys",
     "integrate_windows",
+    "pixel_key_dtype",
+    "pixel_keys",
     "to_frames",
 ]
 
@@ -224,6 +226,18 @@ def integrate_events_by_fixed_duration(
     return _checked(f, H, W, True, kernel, checks_first=big)
 
 
+def pixel_key_dtype(H: int, W: int) -> np.dtype:
+    """The narrowest unsigned type holding the ``2*H*W`` pixel keys of `pixel_keys` (uint16 up to 2x128x256)."""
+    return np.dtype(_numpy._index_dtype(2 * H * W))
+
+
+def pixel_keys(x: np.ndarray, y: np.ndarray, p: np.ndarray, H: int, W: int) -> np.ndarray:
+    """``(c*H + y)*W + x`` per event with ``c = p != 0``, as `pixel_key_dtype(H, W)`: what `integrate_keys`
+    counts. Coordinates must already be in range (unchecked here)."""
+    out = np.empty(len(x), dtype=pixel_key_dtype(H, W))
+    return _numpy._flat_index(x, y, p, H, W, _numpy.polarity_is_01(p), out)
+
+
 def integrate_keys(
     keys: np.ndarray,
     t: np.ndarray | None,
@@ -237,8 +251,8 @@ def integrate_keys(
 ) -> np.ndarray:
     """The fixed-frames-number or fixed-duration frames of events given as pixel keys, `[T, 2, H, W]`.
 
-    ``keys[i] = (p_i*H + y_i)*W + x_i`` with p in {0, 1}, as the event store keeps events (already checked
-    when stored; not checked again); `t` (int64 µs, sorted) is needed for ``'time'`` and `duration`.
+    ``keys`` are `pixel_keys` of the events, as the event store keeps them (checked when stored; not
+    checked again); `t` (int64 µs, sorted) is needed for ``'time'`` and `duration`.
     Equal to `integrate_events_by_fixed_frames_number` / `integrate_events_by_fixed_duration` of the
     same events, without recomputing the pixel index.
     """

@@ -381,3 +381,9 @@ def test_integrate_keys_equals_the_event_integrators(rng: np.random.Generator, n
         )
     with pytest.raises(ValueError, match="needs frames_num and split_by, or duration and t"):
         nd.integrate_keys(keys, None, 26, 34, duration=10)
+    got = nd.pixel_keys(ev["x"], ev["y"], ev["p"], 26, 34)
+    assert got.dtype == np.uint16
+    np.testing.assert_array_equal(got, keys)
+    signed = np.where(ev["p"] == 1, 1, -1).astype(np.int8)  # channel is p != 0, as in the integrators
+    every_event_on = keys + 26 * 34 * (1 - ev["p"].astype(np.int64))
+    np.testing.assert_array_equal(nd.pixel_keys(ev["x"], ev["y"], signed, 26, 34), every_event_on)
