@@ -1,0 +1,1 @@
+"""``tonic`` under its own names: ``import neurodata.compat.tonic as tonic``."""

@@ -1,0 +1,1 @@
+"""``snntorch`` under its own names: ``import snnmodels.compat.snntorch as snn``."""
