@@ -74,7 +74,8 @@ def store(out: np.ndarray, name: str, values: np.ndarray, where: str) -> None:
             v = np.trunc(values) if values.dtype.kind == "f" else values
             i = int(np.argmax(~((v >= info.min) & (v <= info.max))))
             raise ValueError(
-                f"{where}: field {name!r} would become {values[i]!r} at index {i}, which its type {dt} cannot hold"
+                f"{where}: field {name!r} would become {values[i].item()!r} at index {i}, which its type {dt} "
+                "cannot hold"
             )
     out[name] = values
 
@@ -113,7 +114,7 @@ def check_inside(ev: np.ndarray, width: int, height: int | None, where: str) -> 
         if lo < 0 or hi >= size:
             i = int(np.flatnonzero((v < 0) | (v >= size))[0])
             raise ValueError(
-                f"{where}: event {i} has {name}={v[i]!r}, outside 0..{size - 1}: the sensor_size is too small "
+                f"{where}: event {i} has {name}={v[i].item()!r}, outside 0..{size - 1}: the sensor_size is too small "
                 "for these events"
             )
 

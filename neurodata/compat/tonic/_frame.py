@@ -97,7 +97,8 @@ def to_frame_numpy(
         if lo < 0 or hi >= size:
             i = int(np.argmax((v < 0) | (v >= size)))
             raise ValueError(
-                f"ToFrame: event {i} has {name}={v[i]!r}, outside 0..{size - 1} of sensor_size {tuple(sensor_size)}"
+                f"ToFrame: event {i} has {name}={v[i].item()!r}, outside 0..{size - 1} of sensor_size "
+                f"{tuple(sensor_size)}"
             )
     if not audio:
         keys = keys * h + ev["y"]

@@ -45,7 +45,7 @@ def tonic_windows(
         hi = lo + width
         starts = np.searchsorted(t, lo).astype(np.int64)
         stops = np.searchsorted(t, hi).astype(np.int64)
-        if hi[-1] >= t1:
+        if hi[-1] >= t1 - abs(float(t1) - float(t0)) * 1e-12:  # the last bin reaches the end (up to rounding)
             stops[-1] = n
         return starts, stops
     if event_count is not None and float(event_count) == int(event_count):

@@ -151,9 +151,7 @@ def _struct(x: np.ndarray, y: np.ndarray, t: np.ndarray, p: np.ndarray) -> np.nd
 
 def read_dvs_128(filename: str | os.PathLike) -> tuple[tuple[int, int], np.ndarray]:
     """DVS128 (AEDAT 2.0) events: ``((128, 128), events)``, x from address bits 8-14, y from bits 1-7 (Tonic's)."""
-    ev = decode_aedat2(
-        Path(filename).expanduser().read_bytes(), layout="dvs128", orientation="raw", name=str(filename)
-    )
+    ev = decode_aedat2(Path(filename).expanduser().read_bytes(), layout="dvs128", orientation="raw", name=str(filename))
     return (128, 128), _struct(ev["y"], ev["x"], ev["t"], ev["p"])
 
 
