@@ -41,27 +41,30 @@ def denoise(events: E, sensor: Any = None, filter_time: float = 10_000) -> E:
     if n == 0:
         return like(ev.copy(), events)
     check_sorted(ev["t"], "denoise")
-    x, y, t = ev["x"].astype(np.int64), ev["y"].astype(np.int64), ev["t"]
+    x, y = ev["x"].astype(np.int64), ev["y"].astype(np.int64)
     if sensor is not None:
         check_inside(ev, *sensor_wh(sensor, "denoise"), "denoise")
     if x.min() < 0 or y.min() < 0:
         raise ValueError("denoise: needs non-negative coordinates")
     width, height = int(x.max()) + 1, int(y.max()) + 1
-    idx = np.arange(n, dtype=np.int64)
     pixel = y * width + x
     order = np.argsort(pixel, kind="stable")  # by pixel, then by stream position
-    keys = pixel[order] * n + idx[order]
+    # everything below runs in that order: the keys (pixel, position) are sorted, and so are the keys of
+    # each neighbour query (the neighbour's pixel is the event's plus a constant), so every binary search
+    # below walks sorted needles
+    ps, xs, ys, ts = pixel[order], x[order], y[order], ev["t"][order]
+    keys = ps * n + order
     keep = np.zeros(n, dtype=bool)
     for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-        nx, ny = x + dx, y + dy
-        inside = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
-        q = ny * width + nx
-        pos = np.searchsorted(keys, q * n + idx, side="left") - 1
-        found = inside & (pos >= 0)
-        j = order[np.clip(pos, 0, None)]
-        found &= pixel[j] == q
-        keep |= found & (t[j] + ft > t)
-    return like(ev[keep], events)
+        shift = dy * width + dx
+        pos = np.searchsorted(keys, keys + shift * n, side="left") - 1  # the latest earlier event there
+        j = np.clip(pos, 0, None)
+        found = (pos >= 0) & (ps[j] == ps + shift)
+        found &= (xs + dx >= 0) & (xs + dx < width) & (ys + dy >= 0) & (ys + dy < height)
+        keep |= found & (ts[j] + ft > ts)
+    mask = np.empty(n, dtype=bool)
+    mask[order] = keep
+    return like(ev[mask], events)
 
 
 def refractory_period(events: E, refractory_period: float) -> E:
@@ -164,8 +167,16 @@ def add_events(events: E, extra: Any) -> E:
         if name in more.dtype.names:
             store(new, name, more[name], "add_events")
     new = new[np.argsort(new["t"], kind="stable")]
+    # a merge by positions: new event k lands after the `at[k]` events not later than it, and after k - 1
+    # other new events (np.insert would sort the positions again and is 4x slower on structured arrays)
     at = np.searchsorted(ev["t"], new["t"], side="right")
-    return like(np.insert(ev, at, new), events)
+    out = np.empty(len(ev) + len(new), dtype=ev.dtype)
+    slot = at + np.arange(len(new))
+    old = np.ones(len(out), dtype=bool)
+    old[slot] = False
+    out[slot] = new
+    out[old] = ev
+    return like(out, events)
 
 
 def uniform_noise(events: E, sensor: Any, n: int, rng: np.random.Generator) -> E:
