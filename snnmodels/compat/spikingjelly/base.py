@@ -154,7 +154,9 @@ class MemoryModule(core.MemoryModule, StepModule):
     def get_reset_value(self, name: str) -> Any:
         """The reset value of memory ``name``."""
         if name not in self._memories:
-            raise KeyError(f"{name!r} is not a memory of {type(self).__name__}; memories: {list(self._memories)}")
+            raise KeyError(f"{name} is not a memory of {type(self).__name__}; memories: {list(self._memories)}")
+        if name not in self._memories_rv:
+            raise KeyError(f"{name} has no reset value; call set_reset_value({name!r}, value) first")
         return self._memories_rv[name]
 
     def reset(self) -> None:
@@ -273,28 +275,71 @@ def load_memories(module: nn.Module, memory_list: list[Any]) -> None:
 def to_functional_forward(
     module: nn.Module, fn: Callable[..., Any] | None = None
 ) -> Callable[..., tuple[tuple[Tensor, ...], States]]:
-    """A pure ``f(inputs, states, **kw) -> (outputs, new_states)`` for ``module``; states in `extract_memories`
-    order. Runs ``fn`` (default ``module.forward``) with the given states loaded, then restores the module's own."""
-    forward = module.forward if fn is None else fn
-    count = len(extract_memories(module))
-    direct = fn is None and isinstance(module, MemoryModule) and len(list(_memory_modules(module))) == 1
-    direct = direct and _has_functional(module)
+    """A pure ``f(inputs, states, **kw) -> (outputs, new_states)`` for ``module``, states in `extract_memories`
+    order; the module's own memories are left as they were.
 
-    def functional(inputs: tuple[Tensor, ...], states: States, **kwargs: Any) -> tuple[tuple[Tensor, ...], States]:
+    A single `MemoryModule` with an explicit-state forward uses it; a plain ``nn.Sequential`` chains its children
+    (each child's outputs are the next one's arguments, keyword arguments go to the first) and hands each stateful
+    child its slice of the states; anything else (or a custom ``fn``) runs with the states loaded and then put
+    back.
+    """
+    count = len(extract_memories(module))
+
+    def check(states: States) -> None:
         if len(states) != count:
             raise ValueError(f"{type(module).__name__} expected {count} states, but got {len(states)}.")
-        if direct:
+
+    alone = isinstance(module, MemoryModule) and sum(1 for _ in _memory_modules(module)) == 1
+    if fn is None and alone and _has_functional(module):  # type: ignore[arg-type]
+
+        def direct(inputs: tuple[Tensor, ...], states: States, **kwargs: Any) -> tuple[tuple[Tensor, ...], States]:
+            check(states)
             return module.functional_forward(inputs, states, **kwargs)  # type: ignore[operator]
+
+        return direct
+    plain_sequential = isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward
+    forward: Callable[..., Any] = module.forward if fn is None else fn
+    if fn is None and plain_sequential:
+        children = list(module.children())
+        counts = [len(c._memories) if isinstance(c, MemoryModule) and _has_functional(c) else 0 for c in children]
+        if sum(counts) == count:
+
+            def chained(inputs: tuple[Tensor, ...], states: States, **kwargs: Any) -> tuple[tuple[Tensor, ...], States]:
+                check(states)
+                outputs, new, offset = inputs, [], 0
+                for i, (child, n) in enumerate(zip(children, counts, strict=True)):
+                    kw = kwargs if i == 0 else {}
+                    if n:
+                        outputs, child_states = child.functional_forward(outputs, states[offset : offset + n], **kw)
+                        new.extend(child_states)
+                        offset += n
+                    else:
+                        outputs = _as_tuple(child(*outputs, **kw))
+                return outputs, tuple(new)
+
+            return chained
+
+        def forward(*inputs: Any, **kwargs: Any) -> Any:
+            outputs: tuple[Any, ...] = inputs
+            for i, child in enumerate(children):
+                outputs = _as_tuple(child(*outputs, **(kwargs if i == 0 else {})))
+            return outputs[0] if len(outputs) == 1 else outputs
+
+    def loaded(inputs: tuple[Tensor, ...], states: States, **kwargs: Any) -> tuple[tuple[Tensor, ...], States]:
+        check(states)
         saved = extract_memories(module)
         load_memories(module, list(states))
         try:
-            out = forward(*inputs, **kwargs)
-            outputs = tuple(out) if isinstance(out, tuple | list) else (out,)
+            outputs = _as_tuple(forward(*inputs, **kwargs))
             return outputs, tuple(extract_memories(module))
         finally:
             load_memories(module, saved)
 
-    return functional
+    return loaded
+
+
+def _as_tuple(out: Any) -> tuple[Any, ...]:
+    return tuple(out) if isinstance(out, tuple | list) else (out,)
 
 
 def _memory_modules(module: nn.Module) -> Iterator[MemoryModule]:
@@ -306,4 +351,8 @@ def _has_functional(module: MemoryModule) -> bool:
     return (
         own.functional_forward is not MemoryModule.functional_forward
         or own.single_step_functional_forward is not MemoryModule.single_step_functional_forward
+        or (
+            module.step_mode == "m"
+            and own.multi_step_functional_forward is not MemoryModule.multi_step_functional_forward
+        )
     )

@@ -13,6 +13,7 @@ modules inside these containers single-step.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,56 +156,90 @@ def step_mode_keepers() -> tuple[type, ...]:
 
 # --- stateless layers -------------------------------------------------------------------------------------------
 
-
-class Conv1d(core.Conv1d, base.StepModule):
-    """`snnmodels.layers.Conv1d`, single-step by default."""
-
-    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
-        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
+_SHAPES = {1: "[T, N, C, L]", 2: "[T, N, C, H, W]", 3: "[T, N, C, D, H, W]"}
 
 
-class Conv2d(core.Conv2d, base.StepModule):
-    """`snnmodels.layers.Conv2d`, single-step by default."""
-
-    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
-        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
-
-
-class BatchNorm1d(core.BatchNorm1d, base.StepModule):
-    """`snnmodels.layers.BatchNorm1d`, single-step by default; statistics over T and N in 'm'."""
-
-    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
-        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
+def _check_rank(module: nn.Module, x: Tensor, dims: int) -> None:
+    """In 'm' mode a 1d/2d/3d layer takes [T, N, C, *spatial]: a ValueError naming the shape otherwise."""
+    if x.dim() != dims + 3:
+        raise ValueError(
+            f"{type(module).__name__} in step_mode='m': expected x with shape {_SHAPES[dims]}, got {tuple(x.shape)}"
+        )
 
 
-class BatchNorm2d(core.BatchNorm2d, base.StepModule):
-    """`snnmodels.layers.BatchNorm2d`, single-step by default; statistics over T and N in 'm'."""
+class _Ranked(base.StepModule):
+    """Checks the rank of multi-step input (``dims`` spatial dimensions) before the layer runs; tuple outputs
+    (pooling with ``return_indices``) are unfolded too."""
 
-    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
-        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
-
-
-class MaxPool2d(core.MaxPool2d, base.StepModule):
-    """`snnmodels.layers.MaxPool2d`, single-step by default (``return_indices`` gives a tuple in 'm' too)."""
-
-    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
-        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
+    dims: int = 0
 
     def forward(self, x: Tensor) -> Any:
-        if self.step_mode == "s" or not self.return_indices:
-            return super().forward(x)
-        return functional.seq_to_ann_forward(x, (nn.MaxPool2d.forward.__get__(self),))
+        if self.step_mode == "s":
+            return super().forward(x)  # type: ignore[misc]
+        if self.dims:
+            _check_rank(self, x, self.dims)
+        layer_forward = super(core.StepModule, self).forward  # type: ignore[misc]  # the torch.nn layer's own
+        return functional.seq_to_ann_forward(x, (layer_forward,))
 
 
-class AvgPool2d(core.AvgPool2d, base.StepModule):
-    """`snnmodels.layers.AvgPool2d`, single-step by default."""
+class Conv1d(_Ranked, core.Conv1d):
+    """`snnmodels.layers.Conv1d`, single-step by default."""
+
+    dims = 1
 
     def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
         super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
 
 
-class AdaptiveAvgPool2d(core.AdaptiveAvgPool2d, base.StepModule):
+class Conv2d(_Ranked, core.Conv2d):
+    """`snnmodels.layers.Conv2d`, single-step by default."""
+
+    dims = 2
+
+    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
+        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
+
+
+class BatchNorm1d(_Ranked, core.BatchNorm1d):
+    """`snnmodels.layers.BatchNorm1d`, single-step by default; statistics over T and N in 'm'."""
+
+    dims = 0
+
+    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
+        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
+
+
+class BatchNorm2d(_Ranked, core.BatchNorm2d):
+    """`snnmodels.layers.BatchNorm2d`, single-step by default; statistics over T and N in 'm'."""
+
+    dims = 2
+
+    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
+        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
+
+
+class MaxPool2d(_Ranked, core.MaxPool2d):
+    """`snnmodels.layers.MaxPool2d`, single-step by default (``return_indices`` gives a tuple in 'm' too)."""
+
+    dims = 2
+
+    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
+        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
+
+
+class AvgPool2d(_Ranked, core.AvgPool2d):
+    """`snnmodels.layers.AvgPool2d`, single-step by default."""
+
+    dims = 2
+
+    def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
+        super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
+
+
+class AdaptiveAvgPool2d(_Ranked, core.AdaptiveAvgPool2d):
     """`snnmodels.layers.AdaptiveAvgPool2d`, single-step by default."""
+
+    dims = 2
 
     def __init__(self, *args: Any, step_mode: str = "s", **kw: Any) -> None:
         super().__init__(*args, step_mode=step_mode, **kw)  # type: ignore[arg-type]
@@ -234,48 +269,59 @@ class VotingLayer(core.VotingLayer, base.StepModule):
         super().__init__(voting_size, step_mode)  # type: ignore[arg-type]
 
 
-def _folded(torch_cls: type[nn.Module], doc: str) -> type[nn.Module]:
-    """``torch_cls`` with step modes: 'm' folds T into the batch as `snnmodels.layers` does."""
+def _folded(torch_cls: type[nn.Module], dims: int, doc: str) -> type[nn.Module]:
+    """``torch_cls`` with step modes: 'm' folds T into the batch ([T, N, ...] -> [T·N, ...]) as our layers do."""
 
     def __init__(self: Any, *args: Any, step_mode: str = "s", **kw: Any) -> None:
         torch_cls.__init__(self, *args, **kw)
         self.step_mode = step_mode
 
-    name = torch_cls.__name__
-    return type(name, (core._Folded, torch_cls, base.StepModule), {"__init__": __init__, "__doc__": doc})
+    def extra_repr(self: Any) -> str:
+        return torch_cls.extra_repr(self) + f", step_mode={self.step_mode}"
+
+    body = {"__init__": __init__, "extra_repr": extra_repr, "dims": dims, "__doc__": doc}
+    return type(torch_cls.__name__, (_Ranked, core.StepModule, torch_cls), body)
 
 
-Conv3d = _folded(nn.Conv3d, "`torch.nn.Conv3d` with step modes ([T, N, C, D, H, W] in 'm').")
-ConvTranspose1d = _folded(nn.ConvTranspose1d, "`torch.nn.ConvTranspose1d` with step modes.")
-ConvTranspose2d = _folded(nn.ConvTranspose2d, "`torch.nn.ConvTranspose2d` with step modes.")
-ConvTranspose3d = _folded(nn.ConvTranspose3d, "`torch.nn.ConvTranspose3d` with step modes.")
-BatchNorm3d = _folded(nn.BatchNorm3d, "`torch.nn.BatchNorm3d` with step modes; statistics over T and N in 'm'.")
-GroupNorm = _folded(nn.GroupNorm, "`torch.nn.GroupNorm` with step modes.")
-MaxPool1d = _folded(nn.MaxPool1d, "`torch.nn.MaxPool1d` with step modes.")
-MaxPool3d = _folded(nn.MaxPool3d, "`torch.nn.MaxPool3d` with step modes.")
-AvgPool1d = _folded(nn.AvgPool1d, "`torch.nn.AvgPool1d` with step modes.")
-AvgPool3d = _folded(nn.AvgPool3d, "`torch.nn.AvgPool3d` with step modes.")
-AdaptiveAvgPool1d = _folded(nn.AdaptiveAvgPool1d, "`torch.nn.AdaptiveAvgPool1d` with step modes.")
-AdaptiveAvgPool3d = _folded(nn.AdaptiveAvgPool3d, "`torch.nn.AdaptiveAvgPool3d` with step modes.")
-Upsample = _folded(nn.Upsample, "`torch.nn.Upsample` with step modes.")
+Conv3d = _folded(nn.Conv3d, 3, "`torch.nn.Conv3d` with step modes ([T, N, C, D, H, W] in 'm').")
+ConvTranspose1d = _folded(nn.ConvTranspose1d, 1, "`torch.nn.ConvTranspose1d` with step modes.")
+ConvTranspose2d = _folded(nn.ConvTranspose2d, 2, "`torch.nn.ConvTranspose2d` with step modes.")
+ConvTranspose3d = _folded(nn.ConvTranspose3d, 3, "`torch.nn.ConvTranspose3d` with step modes.")
+BatchNorm3d = _folded(nn.BatchNorm3d, 3, "`torch.nn.BatchNorm3d` with step modes; statistics over T and N in 'm'.")
+GroupNorm = _folded(nn.GroupNorm, 0, "`torch.nn.GroupNorm` with step modes.")
+MaxPool1d = _folded(nn.MaxPool1d, 1, "`torch.nn.MaxPool1d` with step modes.")
+MaxPool3d = _folded(nn.MaxPool3d, 3, "`torch.nn.MaxPool3d` with step modes.")
+AvgPool1d = _folded(nn.AvgPool1d, 1, "`torch.nn.AvgPool1d` with step modes.")
+AvgPool3d = _folded(nn.AvgPool3d, 3, "`torch.nn.AvgPool3d` with step modes.")
+AdaptiveAvgPool1d = _folded(nn.AdaptiveAvgPool1d, 1, "`torch.nn.AdaptiveAvgPool1d` with step modes.")
+AdaptiveAvgPool3d = _folded(nn.AdaptiveAvgPool3d, 3, "`torch.nn.AdaptiveAvgPool3d` with step modes.")
+Upsample = _folded(nn.Upsample, 0, "`torch.nn.Upsample` with step modes.")
 
 
 class _MaxUnpool(base.StepModule):
-    """'m' mode unpools each step's values with its indices, both [T, N, ...]."""
+    """'m' mode unpools each step's values with its indices, both [T, N, C, *spatial]."""
+
+    dims: int = 0
 
     def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         unpool = super().forward  # type: ignore[misc]
         if self.step_mode == "s":
             return unpool(x, indices, output_size)
+        _check_rank(self, x, self.dims)
         if indices.shape != x.shape:
             raise ValueError(
                 f"expected indices with the same shape as x ({tuple(x.shape)}), got {tuple(indices.shape)}"
             )
         return functional.seq_to_ann_forward((x, indices), (lambda v, i: unpool(v, i, output_size),))
 
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", step_mode={self.step_mode}"  # type: ignore[misc]
+
 
 class MaxUnpool1d(_MaxUnpool, nn.MaxUnpool1d):
     """`torch.nn.MaxUnpool1d` with step modes."""
+
+    dims = 1
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, step_mode: str = "s") -> None:
         nn.MaxUnpool1d.__init__(self, kernel_size, stride, padding)
@@ -285,6 +331,8 @@ class MaxUnpool1d(_MaxUnpool, nn.MaxUnpool1d):
 class MaxUnpool2d(_MaxUnpool, nn.MaxUnpool2d):
     """`torch.nn.MaxUnpool2d` with step modes."""
 
+    dims = 2
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, step_mode: str = "s") -> None:
         nn.MaxUnpool2d.__init__(self, kernel_size, stride, padding)
         self.step_mode = step_mode
@@ -292,6 +340,8 @@ class MaxUnpool2d(_MaxUnpool, nn.MaxUnpool2d):
 
 class MaxUnpool3d(_MaxUnpool, nn.MaxUnpool3d):
     """`torch.nn.MaxUnpool3d` with step modes."""
+
+    dims = 3
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, step_mode: str = "s") -> None:
         nn.MaxUnpool3d.__init__(self, kernel_size, stride, padding)
@@ -365,3 +415,8 @@ from snnmodels.compat.spikingjelly import _layer_extra  # noqa: E402
 from snnmodels.compat.spikingjelly._layer_extra import *  # noqa: E402, F403
 
 __all__ += _layer_extra.__all__
+
+# SpikingJelly 2.0 splits ``layer`` into submodules; ``from ...layer.container import StepModeContainer`` finds the
+# names here
+for _sub in ("container", "stateless_wrapper", "bn", "dropout", "misc"):
+    sys.modules.setdefault(f"{__name__}.{_sub}", sys.modules[__name__])

@@ -16,6 +16,7 @@ batches, as SpikingJelly's tutorials say.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import torch
@@ -231,3 +232,8 @@ class ParametricLIFNode(BaseNode, core.ParametricLIFNode):
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", tau={self.tau}"
+
+
+# SpikingJelly 2.0 splits ``neuron`` into submodules (``neuron.lif``...); imports of those find the names here
+for _sub in ("base_node", "integrate_and_fire", "lif", "plif"):
+    sys.modules.setdefault(f"{__name__}.{_sub}", sys.modules[__name__])

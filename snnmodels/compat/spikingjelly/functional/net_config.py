@@ -1,10 +1,10 @@
 """Whole-network helpers: `reset_net`, `set_step_mode`, `set_backend`, `detach_net`.
 
 `reset_net` calls ``reset()`` on every module inside the network that has a callable ``reset`` (as SpikingJelly
-does, plain ``nn.Module``s included, with a warning for those that are not a ``MemoryModule``). It remembers, per
+does, plain ``nn.Module``s included, with a warning for those that are not a ``MemoryModule``). It records, per
 network and weakly, the modules it reset (``_RESET_MODULE_CACHE``, as SpikingJelly names it), but walks the
-network on every call: a module swapped in after the first reset is reset too, where SpikingJelly's cache keeps
-resetting the module that was replaced until ``invalidate_reset_cache`` is called.
+network on every call: a module swapped in after the first reset is reset too (and the stale record dropped),
+where SpikingJelly's cache keeps resetting the module that was replaced until ``invalidate_reset_cache``.
 """
 
 from __future__ import annotations
@@ -70,8 +70,10 @@ def reset_net(net: nn.Module) -> None:
     modules = collect_reset_modules(net)
     if _cacheable(net):
         cached = _RESET_MODULE_CACHE.get(net)
-        if cached is None or tuple(r() for r in cached) != modules:
+        if cached is None:
             _RESET_MODULE_CACHE[net] = tuple(ref(m) for m in modules)
+        elif tuple(r() for r in cached) != modules:  # modules were swapped since: the record is stale, drop it
+            del _RESET_MODULE_CACHE[net]
     reset_collected_modules(modules)
 
 
