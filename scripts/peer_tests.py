@@ -301,10 +301,6 @@ SJ_OUT_OF_SCOPE = {
         "test_neuron_functional_forward_is_pure_and_backs_regular_forward[s-<lambda>4]",
         "test_neuron_functional_forward_is_pure_and_backs_regular_forward[m-<lambda>3]",
         "test_neuron_functional_forward_is_pure_and_backs_regular_forward[m-<lambda>4]",
-        "test_simple_nodes_match_production_nodes",
-        "test_simple_base_node_",
-        "test_to_functional_forward_converts_simple_node",
-        "test_to_functional_forward_preserves_overridden_simple_forward",
     ),
     "SpikingJelly's own module inventory and docstrings (lists of its function names)": (
         "test_functional_neuron_exports",

@@ -24,10 +24,19 @@ from torch import Tensor, nn
 
 from snnmodels import neurons as core
 from snnmodels.compat.spikingjelly import base, surrogate
-from snnmodels.functional.multistep import neuron_seq, neuron_step
+from snnmodels.functional.multistep import Dynamics, charge, neuron_seq, neuron_step
 from snnmodels.functional.plif import w_from_tau
+from snnmodels.functional.reset import reset
 
-__all__ = ["BaseNode", "IFNode", "LIFNode", "ParametricLIFNode"]
+__all__ = [
+    "BaseNode",
+    "IFNode",
+    "LIFNode",
+    "ParametricLIFNode",
+    "SimpleBaseNode",
+    "SimpleIFNode",
+    "SimpleLIFNode",
+]
 
 BACKENDS = ("torch", "cupy", "triton", "inductor")
 
@@ -73,8 +82,26 @@ class BaseNode(base.MemoryModule):
 
     @property
     def supported_backends(self) -> tuple[str, ...]:
-        """The accepted ``backend`` names (all run our kernels)."""
-        return BACKENDS
+        """The backends SpikingJelly 0.0.0.0.14 listed for this step mode (all run our kernels here)."""
+        return ("torch",) if self.step_mode == "s" else ("torch", "cupy")
+
+    # --- SpikingJelly 0.0.0.0.14's imperative interface: a subclass that overrides ``neuronal_charge`` runs
+    # charge, fire and reset on ``self.v`` step by step (SpikingJelly 2.0's BaseNode no longer does)
+
+    def neuronal_charge(self, x: Tensor) -> None:
+        """Charge ``self.v`` with input ``x`` (this neuron's equation, from our neuron functions)."""
+        self.v = charge(x, self.v, self.dynamics(), self._q())  # type: ignore[attr-defined]
+
+    def neuronal_fire(self) -> Tensor:
+        """Spikes of the charged membrane: surrogate(v - v_threshold)."""
+        return self.surrogate_function(self.v - self.v_threshold)
+
+    def neuronal_reset(self, spike: Tensor) -> None:
+        """Hard reset to ``v_reset`` (or soft, minus ``v_threshold``) where ``spike``."""
+        self.v = reset(self.v, spike, self.v_threshold, self.v_reset, self.detach_reset)
+
+    def _imperative(self) -> bool:
+        return type(self).neuronal_charge is not BaseNode.neuronal_charge
 
     def reset(self) -> None:
         super().reset()
@@ -127,7 +154,13 @@ class BaseNode(base.MemoryModule):
         )
 
     def single_step_forward(self, x: Tensor, *args: Any, **kwargs: Any) -> Any:
-        out = super().single_step_forward(x, *args, **kwargs)
+        if self._imperative():
+            (self.v,) = self.materialize_states((x,), (self.v,), "s")
+            self.neuronal_charge(x)
+            out = self.neuronal_fire()
+            self.neuronal_reset(out)
+        else:
+            out = super().single_step_forward(x, *args, **kwargs)
         if self.store_v_seq and isinstance(self.v, Tensor):
             step = self.v.unsqueeze(0)
             seq = self.v_seq
@@ -140,6 +173,8 @@ class BaseNode(base.MemoryModule):
         return out
 
     def multi_step_forward(self, x_seq: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if self._imperative():
+            return torch.stack([self.single_step_forward(x) for x in x_seq])
         if type(self).single_step_functional_forward is not BaseNode.single_step_functional_forward:
             return super().multi_step_forward(x_seq, *args, **kwargs)  # a subclass with its own step equation
         if x_seq.dim() < 1 or x_seq.shape[0] == 0:
@@ -232,6 +267,76 @@ class ParametricLIFNode(BaseNode, core.ParametricLIFNode):
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", tau={self.tau}"
+
+
+class SimpleBaseNode(base.MemoryModule):
+    """SpikingJelly 2.0's teaching base: subclasses write ``neuronal_charge`` (update ``self.v`` from ``x``); fire
+    and reset are shared. ``v`` starts at 0.0 whatever ``v_reset`` (as SpikingJelly's); multi-step is a loop."""
+
+    def __init__(
+        self,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate_function: Any = None,
+        detach_reset: bool = False,
+        step_mode: str = "s",
+    ) -> None:
+        super().__init__()
+        self.v_threshold = v_threshold
+        self.v_reset = v_reset
+        self.surrogate_function = surrogate.Sigmoid() if surrogate_function is None else surrogate_function
+        self.detach_reset = detach_reset
+        self.step_mode = step_mode
+        self.register_memory("v", 0.0)
+
+    def neuronal_charge(self, x: Tensor) -> None:
+        """Update ``self.v`` with input ``x``; subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} must define neuronal_charge(x)")
+
+    def neuronal_fire(self) -> Tensor:
+        """Spikes: surrogate(v - v_threshold)."""
+        return self.surrogate_function(self.v - self.v_threshold)
+
+    def neuronal_reset(self, spike: Tensor) -> None:
+        """Hard reset to ``v_reset`` (soft when None) where ``spike``."""
+        self.v = reset(self.v, spike, self.v_threshold, self.v_reset, self.detach_reset)
+
+    def single_step_forward(self, x: Tensor) -> Tensor:
+        self.neuronal_charge(x)
+        spike = self.neuronal_fire()
+        self.neuronal_reset(spike)
+        return spike
+
+    def multi_step_forward(self, x_seq: Tensor) -> Tensor:
+        return torch.stack([self.single_step_forward(x) for x in x_seq])
+
+
+class SimpleIFNode(SimpleBaseNode):
+    """`SimpleBaseNode` with the IF charge V + X."""
+
+    def neuronal_charge(self, x: Tensor) -> None:
+        self.v = charge(x, self.v, Dynamics("none", v_reset=self.v_reset))
+
+
+class SimpleLIFNode(SimpleBaseNode):
+    """`SimpleBaseNode` with the LIF charge of `LIFNode`."""
+
+    def __init__(
+        self,
+        tau: float,
+        decay_input: bool,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate_function: Any = None,
+        detach_reset: bool = False,
+        step_mode: str = "s",
+    ) -> None:
+        super().__init__(v_threshold, v_reset, surrogate_function, detach_reset, step_mode)
+        self.tau = tau
+        self.decay_input = decay_input
+
+    def neuronal_charge(self, x: Tensor) -> None:
+        self.v = charge(x, self.v, Dynamics("tau", self.tau, self.decay_input, v_reset=self.v_reset))
 
 
 # SpikingJelly 2.0 splits ``neuron`` into submodules (``neuron.lif``...); imports of those find the names here

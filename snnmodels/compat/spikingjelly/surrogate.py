@@ -6,7 +6,8 @@ step with that surrogate's gradient in spiking mode, its smooth primitive otherw
 construction (SpikingJelly's monitor tutorial sweeps it) changes the next gradient, and the maths exists once.
 Neurons of `snnmodels.compat.spikingjelly.neuron` hand the frozen surrogate to our fused kernels.
 
-Argument names, order and defaults are SpikingJelly 2.0's.
+Argument names, order and defaults are SpikingJelly 2.0's; the functional forms (``surrogate.sigmoid.apply(x,
+alpha)``) call the same frozen surrogates.
 """
 
 from __future__ import annotations
@@ -39,7 +40,25 @@ __all__ = [
     "SquarewaveFourierSeries",
     "SuperSpike",
     "SurrogateFunctionBase",
+    "atan",
+    "deterministic_pass",
+    "erf",
+    "fake_numerical_gradient",
     "heaviside",
+    "leaky_k_relu",
+    "log_tailed_relu",
+    "nonzero_sign_log_abs",
+    "piecewise_exp",
+    "piecewise_leaky_relu",
+    "piecewise_quadratic",
+    "poisson_pass",
+    "q_pseudo_spike",
+    "rect",
+    "s2nn",
+    "sigmoid",
+    "soft_sign",
+    "squarewave_fourier_series",
+    "super_spike",
 ]
 
 
@@ -277,6 +296,41 @@ class PoissonPass(SurrogateFunctionBase):
 
     def __init__(self, spiking: bool = True) -> None:
         super().__init__(spiking=spiking)
+
+
+class _Functional:
+    """SpikingJelly's functional form of a surrogate, ``surrogate.sigmoid.apply(x, alpha)``: the spiking function of
+    the module class, with its parameters in the module's order."""
+
+    def __init__(self, module_class: type[SurrogateFunctionBase]) -> None:
+        self.module_class = module_class
+
+    def apply(self, x: Tensor, *args: Any) -> Tensor:
+        """Heaviside of ``x`` with the surrogate gradient for these parameters."""
+        return self.module_class.spiking_function(x, *args)
+
+    def __repr__(self) -> str:
+        return f"<functional surrogate of {self.module_class.__name__}>"
+
+
+piecewise_quadratic = _Functional(PiecewiseQuadratic)
+piecewise_exp = _Functional(PiecewiseExp)
+sigmoid = _Functional(Sigmoid)
+soft_sign = _Functional(SoftSign)
+super_spike = _Functional(SuperSpike)
+atan = _Functional(ATan)
+nonzero_sign_log_abs = _Functional(NonzeroSignLogAbs)
+erf = _Functional(Erf)
+piecewise_leaky_relu = _Functional(PiecewiseLeakyReLU)
+squarewave_fourier_series = _Functional(SquarewaveFourierSeries)
+s2nn = _Functional(S2NN)
+q_pseudo_spike = _Functional(QPseudoSpike)
+leaky_k_relu = _Functional(LeakyKReLU)
+fake_numerical_gradient = _Functional(FakeNumericalGradient)
+log_tailed_relu = _Functional(LogTailedReLU)
+deterministic_pass = _Functional(DeterministicPass)
+poisson_pass = _Functional(PoissonPass)
+rect = _Functional(Rect)
 
 
 def as_core(surrogate_function: Any) -> Any:
