@@ -166,3 +166,37 @@ def test_spiking_vgg_has_spikingjelly_s_keys() -> None:
         theirs = mod.spiking_vgg11_bn(spiking_neuron=sj.neuron.IFNode, num_classes=10)
     assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
     assert ours.features[0].step_mode == "s"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cnf", ["IAND", "AND"])
+def test_sew_bottleneck_joins_as_spikingjelly(tmp_path: Path, cnf: str) -> None:
+    # SpikingJelly 2.0's Bottleneck joins g(A, S) (the paper: g(S, A)); under IAND the two differ
+    mod, sj = _sj_model("sew_resnet")
+    kw = {"num_classes": 5, "cnf": cnf, "surrogate_function": None}
+    theirs = mod.SEWResNet(
+        mod.Bottleneck,
+        [1, 1, 1, 1],
+        spiking_neuron=sj.neuron.IFNode,
+        **{**kw, "surrogate_function": sj.surrogate.ATan()},
+    )
+    ours = sew_resnet.SEWResNet(
+        sew_resnet.Bottleneck,
+        [1, 1, 1, 1],
+        spiking_neuron=neuron.IFNode,
+        **{**kw, "surrogate_function": surrogate.ATan()},
+    )
+    _scramble(theirs)
+    torch.save(theirs.state_dict(), tmp_path / "sj.pt")
+    ours.load_state_dict(torch.load(tmp_path / "sj.pt", weights_only=True))
+    for net, lib in ((ours, functional), (theirs, sj.functional)):
+        net.double().eval()
+        lib.set_step_mode(net, "m")
+    x = torch.rand(2, 1, 3, 32, 32, dtype=torch.float64) * 4
+    with torch.no_grad():
+        a, b = ours(x), theirs(x)
+    torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert not torch.equal(a, a[:, :, :1].expand_as(a))  # the classes differ: something was computed
+    with pytest.raises(TypeError, match="norm_layer"):
+        sew_resnet.SEWResNet(sew_resnet.Bottleneck, [1, 1, 1, 1], norm_layer=nn.BatchNorm2d, cnf="ADD",
+                             spiking_neuron=neuron.IFNode)  # fmt: skip

@@ -9,8 +9,9 @@ from torch import nn
 
 from snnmodels.compat.spikingjelly import layer
 from snnmodels.compat.spikingjelly.functional import set_step_mode
+from snnmodels.models.resnet import Bottleneck
 
-__all__ = ["build_zoo", "require_neuron", "sj_step_modes"]
+__all__ = ["build_zoo", "no_norm_layer", "require_neuron", "sj_step_modes"]
 
 
 def require_neuron(spiking_neuron: Any, what: str) -> Callable[..., nn.Module]:
@@ -26,8 +27,12 @@ def require_neuron(spiking_neuron: Any, what: str) -> Callable[..., nn.Module]:
 def sj_step_modes(model: nn.Module, spiking_neuron: Any, neuron_step_mode: str | None) -> None:
     """SpikingJelly's models start single-step; a ``step_mode`` among the neuron arguments applies to neurons only.
 
-    Also gives the model SpikingJelly's `layer.Dropout` (one mask kept until reset) in place of ours.
+    Also gives the model SpikingJelly's `layer.Dropout` (one mask kept until reset) in place of ours, and
+    SpikingJelly's SEW join order in Bottleneck blocks (``join_order``, which only changes IAND).
     """
+    for m in model.modules():
+        if isinstance(m, Bottleneck):
+            m.join_order = "spikingjelly"
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if type(child).__name__ == "Dropout" and not isinstance(child, layer.Dropout) and hasattr(child, "p"):
@@ -37,6 +42,12 @@ def sj_step_modes(model: nn.Module, spiking_neuron: Any, neuron_step_mode: str |
         for m in model.modules():
             if isinstance(m, spiking_neuron):
                 m.step_mode = neuron_step_mode
+
+
+def no_norm_layer(norm_layer: Any, what: str) -> None:
+    """Our zoo's models use BatchNorm2d; SpikingJelly's ``norm_layer=`` has no counterpart (say so, not ignore it)."""
+    if norm_layer is not None:
+        raise TypeError(f"{what}: norm_layer={norm_layer!r} is not supported here (the layers are BatchNorm2d)")
 
 
 def build_zoo(
@@ -50,6 +61,7 @@ def build_zoo(
     """``builder`` (a zoo function) with SpikingJelly's ``pretrained`` (bool: torchvision's ImageNet ANN weights),
     ``spiking_neuron`` and ``**kwargs`` (architecture keywords, the rest to every neuron)."""
     neuron_cls = require_neuron(spiking_neuron, what)
+    no_norm_layer(kwargs.pop("norm_layer", None), what)
     step_mode = kwargs.pop("step_mode", None)
     model = builder(
         pretrained="imagenet" if pretrained else None, progress=progress, spiking_neuron=neuron_cls, **kwargs

@@ -1,21 +1,65 @@
 """SpikingJelly's ``model.sew_resnet``: ``sew_resnet18(pretrained=False, progress=True, cnf=None, spiking_neuron=None,
 **kwargs)`` and the rest, built by our zoo (`snnmodels.models.resnet`) with SpikingJelly's module names, single-step.
 
-Difference: Bottleneck blocks with ``cnf='IAND'`` compute S·(1 - A) as the SEW paper; SpikingJelly 2.0 swaps S and A.
+Bottleneck blocks join as SpikingJelly 2.0's do (g(A, S): with ``cnf='IAND'`` that is A·(1 - S), where our own
+`snnmodels.models.SEWResNet` follows the paper's S·(1 - A)), so SpikingJelly's checkpoints compute the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from torch import nn
 
 from snnmodels import models
-from snnmodels.compat.spikingjelly.model._zoo import build_zoo
+from snnmodels.compat.spikingjelly.model._zoo import build_zoo, no_norm_layer, require_neuron, sj_step_modes
+from snnmodels.models import NeuronFactory
+from snnmodels.models.resnet import BasicBlock, Bottleneck
 
-SEWResNet = models.SEWResNet
+
+class SEWResNet(models.SEWResNet):
+    """SEW-ResNet (`snnmodels.models.SEWResNet`) with SpikingJelly's constructor.
+
+    ``SEWResNet(block, layers, num_classes=1000, zero_init_residual=False, groups=1, width_per_group=64,
+    replace_stride_with_dilation=None, norm_layer=None, cnf=None, spiking_neuron=None, **kwargs)``, as
+    SpikingJelly's; ``kwargs`` go to every neuron.
+    """
+
+    def __init__(
+        self,
+        block: type[BasicBlock | Bottleneck],
+        layers: Sequence[int],
+        num_classes: int = 1000,
+        zero_init_residual: bool = False,
+        groups: int = 1,
+        width_per_group: int = 64,
+        replace_stride_with_dilation: Sequence[bool] | None = None,
+        norm_layer: Any = None,
+        cnf: str | None = None,
+        spiking_neuron: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        cls = require_neuron(spiking_neuron, "SEWResNet")
+        no_norm_layer(norm_layer, "SEWResNet")
+        step_mode = kwargs.pop("step_mode", None)
+        super().__init__(
+            block,
+            layers,
+            cnf=cnf,
+            num_classes=num_classes,
+            groups=groups,
+            width_per_group=width_per_group,
+            replace_stride_with_dilation=replace_stride_with_dilation,
+            zero_init_residual=zero_init_residual,
+            neuron=NeuronFactory(cls, kwargs),
+        )
+        sj_step_modes(self, cls, step_mode)
+
 
 __all__ = [
+    "BasicBlock",
+    "Bottleneck",
     "SEWResNet",
     "sew_resnet18",
     "sew_resnet34",

@@ -4,16 +4,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from torch import nn
 
 from snnmodels import models
-from snnmodels.compat.spikingjelly.model._zoo import build_zoo
+from snnmodels.compat.spikingjelly.model._zoo import build_zoo, no_norm_layer, require_neuron, sj_step_modes
+from snnmodels.models import NeuronFactory
+from snnmodels.models.resnet import BasicBlock, Bottleneck
 
-SpikingResNet = models.SpikingResNet
+
+class SpikingResNet(models.SpikingResNet):
+    """Spiking ResNet (`snnmodels.models.SpikingResNet`) with SpikingJelly's constructor.
+
+    ``SpikingResNet(block, layers, num_classes=1000, zero_init_residual=False, groups=1, width_per_group=64,
+    replace_stride_with_dilation=None, norm_layer=None, spiking_neuron=None, **kwargs)``, as
+    SpikingJelly's; ``kwargs`` go to every neuron.
+    """
+
+    def __init__(
+        self,
+        block: type[BasicBlock | Bottleneck],
+        layers: Sequence[int],
+        num_classes: int = 1000,
+        zero_init_residual: bool = False,
+        groups: int = 1,
+        width_per_group: int = 64,
+        replace_stride_with_dilation: Sequence[bool] | None = None,
+        norm_layer: Any = None,
+        spiking_neuron: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        cls = require_neuron(spiking_neuron, "SpikingResNet")
+        no_norm_layer(norm_layer, "SpikingResNet")
+        step_mode = kwargs.pop("step_mode", None)
+        super().__init__(
+            block,
+            layers,
+            num_classes=num_classes,
+            groups=groups,
+            width_per_group=width_per_group,
+            replace_stride_with_dilation=replace_stride_with_dilation,
+            zero_init_residual=zero_init_residual,
+            neuron=NeuronFactory(cls, kwargs),
+        )
+        sj_step_modes(self, cls, step_mode)
+
 
 __all__ = [
+    "BasicBlock",
+    "Bottleneck",
     "SpikingResNet",
     "spiking_resnet18",
     "spiking_resnet34",

@@ -4,17 +4,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from torch import nn
 
 from snnmodels import models
-from snnmodels.compat.spikingjelly.model._zoo import build_zoo
+from snnmodels.compat.spikingjelly.model._zoo import build_zoo, no_norm_layer, require_neuron, sj_step_modes
+from snnmodels.models import NeuronFactory
+from snnmodels.models.vgg import VGG_CONFIGS
 
-SpikingVGG = models.SpikingVGG
+cfgs = VGG_CONFIGS
+
+
+class SpikingVGG(models.SpikingVGG):
+    """Spiking VGG (`snnmodels.models.SpikingVGG`) with SpikingJelly's constructor: ``SpikingVGG(cfg,
+    batch_norm=False, norm_layer=None, num_classes=1000, init_weights=True, spiking_neuron=None, **kwargs)``."""
+
+    def __init__(
+        self,
+        cfg: Sequence[int | str],
+        batch_norm: bool = False,
+        norm_layer: Any = None,
+        num_classes: int = 1000,
+        init_weights: bool = True,
+        spiking_neuron: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        cls = require_neuron(spiking_neuron, "SpikingVGG")
+        no_norm_layer(norm_layer, "SpikingVGG")
+        step_mode = kwargs.pop("step_mode", None)
+        super().__init__(
+            cfg,
+            batch_norm=batch_norm,
+            num_classes=num_classes,
+            init_weights=init_weights,
+            neuron=NeuronFactory(cls, kwargs),
+        )
+        sj_step_modes(self, cls, step_mode)
+
 
 __all__ = [
     "SpikingVGG",
+    "cfgs",
     "spiking_vgg11",
     "spiking_vgg11_bn",
     "spiking_vgg13",
