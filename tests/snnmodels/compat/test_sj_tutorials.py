@@ -755,3 +755,21 @@ def test_monitor_tutorial_alpha_sweep_changes_the_gradients_as_spikingjelly() ->
     torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-30)
     # the sweep over surrogate_function.alpha changes every layer's gradient norm
     assert all(not torch.allclose(a[i], a[i + 1]) for i in range(4))
+
+
+# --- docs/compat.md's migration example ------------------------------------------------------------------------
+
+
+def test_the_migration_example_in_docs_prints_what_spikingjelly_prints() -> None:
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "compat.md").read_text()
+    start = text.index("<!-- section: spikingjelly-activation-based -->")
+    section = text[start : text.index("<!-- section:", start + 1)]
+    (code,) = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
+    assert f"from {OURS} import" in code
+    ns, out = run(code)
+    _, out_peer = run(code.replace(OURS, "spikingjelly.activation_based"), peer=True)
+    assert out == out_peer
+    assert out.endswith("v after reset_net: 0.0\n")
+    assert ns["loss"].item() > 0
