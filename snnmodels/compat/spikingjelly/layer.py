@@ -23,6 +23,8 @@ from torch import Tensor, nn
 
 from snnmodels import layers as core
 from snnmodels.compat.spikingjelly import base, functional
+from snnmodels.compat.spikingjelly._export import register_like
+from snnmodels.export.to_nir import MODULE_CONVERTERS
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -409,6 +411,10 @@ class PrintShapeModule(nn.Module):
         logger.debug("%s shape=%s", self.ext_str, tuple(x.shape))
         return x
 
+
+register_like(Conv1d, Conv2d, BatchNorm1d, BatchNorm2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Linear, Flatten,
+              VotingLayer)  # fmt: skip
+MODULE_CONVERTERS.setdefault(Dropout, MODULE_CONVERTERS[core.Dropout])  # identity outside training
 
 # synapses and recurrent containers live beside the toolbox; their module fills in the rest of the names
 from snnmodels.compat.spikingjelly import _layer_extra  # noqa: E402

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from snnmodels import neurons as core
 from snnmodels.compat.spikingjelly import base, surrogate
+from snnmodels.compat.spikingjelly._export import register_like
 from snnmodels.functional.multistep import Dynamics, charge, neuron_seq, neuron_step
 from snnmodels.functional.plif import w_from_tau
 from snnmodels.functional.reset import reset
@@ -342,3 +343,5 @@ class SimpleLIFNode(SimpleBaseNode):
 # SpikingJelly 2.0 splits ``neuron`` into submodules (``neuron.lif``...); imports of those find the names here
 for _sub in ("base_node", "integrate_and_fire", "lif", "plif"):
     sys.modules.setdefault(f"{__name__}.{_sub}", sys.modules[__name__])
+
+register_like(IFNode, LIFNode, ParametricLIFNode)
