@@ -414,6 +414,13 @@ class EventDataset(torch.utils.data.Dataset):
             items.append((frames, label))
         return items
 
+    def frame_count(self, index: int) -> int:
+        """Number of frames T of sample `index` (``data_type='frame'`` only), read without decoding the frames."""
+        if self._frames is None:
+            raise ValueError(f"{self.name}: frame_count needs data_type='frame'")
+        part, i = self._locate(int(index))
+        return self._frames[part].length(i)
+
     def metadata(self, index: int) -> dict[str, str]:
         """Per-sample metadata (for example the recording, user and lighting of DVS128 Gesture)."""
         part, i = self._locate(int(index))

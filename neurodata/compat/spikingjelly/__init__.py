@@ -6,7 +6,11 @@ SpikingJelly's. Every function is a thin layer over neurodata's decoders, integr
 differences are listed in ``docs/compat.md`` (section SpikingJelly ``datasets``).
 """
 
-from neurodata.compat.spikingjelly import transform, utils
+from neurodata.compat.spikingjelly import base, cifar10_dvs, dvs128_gesture, n_mnist, transform, utils
+from neurodata.compat.spikingjelly.base import NeuromorphicDatasetFolder
+from neurodata.compat.spikingjelly.cifar10_dvs import CIFAR10DVS, CIFAR10DVS_CLASS_NAMES
+from neurodata.compat.spikingjelly.dvs128_gesture import DVS128Gesture
+from neurodata.compat.spikingjelly.n_mnist import NMNIST
 from neurodata.compat.spikingjelly.transform import RandomTemporalDelete, random_temporal_delete
 from neurodata.compat.spikingjelly.utils import (
     cal_fixed_frames_number_segment_index,
@@ -31,10 +35,18 @@ from neurodata.compat.spikingjelly.utils import (
 )
 
 __all__ = [
+    "CIFAR10DVS",
+    "CIFAR10DVS_CLASS_NAMES",
+    "NMNIST",
+    "DVS128Gesture",
+    "NeuromorphicDatasetFolder",
     "RandomTemporalDelete",
+    "base",
     "cal_fixed_frames_number_segment_index",
+    "cifar10_dvs",
     "create_same_directory_structure",
     "create_sub_dataset",
+    "dvs128_gesture",
     "fast_split_to_train_test_set",
     "integrate_events_by_fixed_duration",
     "integrate_events_by_fixed_frames_number",
@@ -44,6 +56,7 @@ __all__ = [
     "load_ATIS_bin",
     "load_aedat_v3",
     "load_npz_frames",
+    "n_mnist",
     "np_savez",
     "pad_sequence_collate",
     "padded_sequence_mask",
