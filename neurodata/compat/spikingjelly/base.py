@@ -33,6 +33,7 @@ __all__ = ["NeuromorphicDatasetFolder"]
 log = logging.getLogger(__name__)
 
 _DURATION_NAME = re.compile(r"(.+)_\d+")
+_ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz")
 
 
 class _SpikingJellyEvents:
@@ -40,7 +41,6 @@ class _SpikingJellyEvents:
 
     def __init__(self, fn: Callable[..., Any], dtypes: dict[str, str]) -> None:
         self.fn, self.dtypes = fn, dtypes
-        self.__qualname__ = getattr(fn, "__qualname__", repr(fn))
 
     def __call__(self, events: dict[str, np.ndarray], H: int, W: int) -> Any:
         return self.fn({k: np.asarray(events[k]).astype(d) for k, d in self.dtypes.items()}, H, W)
@@ -86,7 +86,6 @@ class NeuromorphicDatasetFolder(torch.utils.data.Dataset):
 
     _core: ClassVar[type[EventDataset]]
     _event_dtypes: ClassVar[dict[str, str]]  # SpikingJelly's dtypes of t, x, y, p in its events_np files
-    _archives: ClassVar[tuple[str, ...]] = ()  # what extract_downloaded_files extracts (all files when empty)
 
     def __init__(
         self,
@@ -288,8 +287,9 @@ class NeuromorphicDatasetFolder(torch.utils.data.Dataset):
     def extract_downloaded_files(cls, download_root: str | Path, extract_root: str | Path) -> None:
         """Extract the archives of `download_root` into the folder `extract_root`, laid out as by SpikingJelly."""
         download_root, extract_root = Path(download_root), Path(extract_root)
-        names = cls._archives or tuple(sorted(p.name for p in download_root.iterdir() if p.is_file()))
-        for name in names:
+        for name, _, _ in cls.resource_url_md5():
+            if not name.endswith(_ARCHIVES):
+                continue
             tmp = extract_archive(download_root / name, extract_root / f".{name}.extracting")
             for member in sorted(tmp.iterdir()):
                 target = extract_root / member.name

@@ -25,7 +25,6 @@ class DVS128Gesture(NeuromorphicDatasetFolder):
 
     _core = dvs_gesture.DVS128Gesture
     _event_dtypes: ClassVar[dict[str, str]] = {"t": "int64", "x": "int64", "y": "int64", "p": "int64"}
-    _archives = ("DvsGesture.tar.gz",)
 
     def __init__(
         self,
