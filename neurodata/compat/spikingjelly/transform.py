@@ -20,7 +20,12 @@ def random_temporal_delete(x_seq: Any, T_remain: int, batch_first: bool) -> Any:
     Returns:
         The same type with `T_remain` steps. The steps are drawn by ``numpy.random.choice`` (numpy's
         global generator, as SpikingJelly draws them), so ``np.random.seed`` reproduces SpikingJelly's.
+        More steps asked than there are raise ValueError (as in SpikingJelly; ``neurodata.transforms``'s
+        version returns such a sequence unchanged).
     """
+    steps = x_seq.shape[1 if batch_first else 0]
+    if T_remain > steps:
+        raise ValueError(f"random_temporal_delete: T_remain={T_remain} is more than the {steps} time steps of x_seq")
     # the module numpy.random has Generator.choice's signature: its global state is SpikingJelly's source
     return _RandomTemporalDelete(T_remain, batch_first)(x_seq, rng=np.random)  # type: ignore[arg-type]
 

@@ -287,6 +287,9 @@ def test_random_temporal_delete(sj: object, batch_first: bool, kind: str) -> Non
         np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
         np.testing.assert_array_equal(np.asarray(module), np.asarray(theirs))
     assert isinstance(sjc.RandomTemporalDelete(5, True), torch.nn.Module)
+    for fn in (sj.transform.random_temporal_delete, sjc.random_temporal_delete):  # more steps than there are
+        with pytest.raises(ValueError):
+            fn(x, 10, batch_first=batch_first)
 
 
 def test_play_frame_gif(sj: object, tmp_path: Path) -> None:
