@@ -341,8 +341,25 @@ def test_split_to_train_test_set_on_cifar10_dvs(sj_roots: dict[str, Path]) -> No
         assert ours[0].indices == theirs[0].indices
         assert ours[1].indices == theirs[1].indices
     train, _ = ours
-    loader = torch.utils.data.DataLoader(train, batch_size=4, collate_fn=sjc.pad_sequence_collate)
+    loader = torch.utils.data.DataLoader(train, batch_size=4, collate_fn=sjc.pad_sequence_collate, num_workers=2)
     x, _, lengths = next(iter(loader))
     assert x.shape == (4, 4, 2, 128, 128)
     assert lengths.tolist() == [4] * 4
     np.testing.assert_array_equal(x[0].numpy(), theirs_ds[train.indices[0]][0])
+
+
+def test_new_datasets_are_not_subclasses_of_the_compat_base(tmp_path: Path) -> None:
+    class MyDataset(sjc.NeuromorphicDatasetFolder):
+        pass
+
+    with pytest.raises(TypeError, match="EventDataset"):
+        MyDataset(tmp_path)
+
+
+def test_frame_count_needs_frames(sj_roots: dict[str, Path], tmp_path: Path) -> None:
+    root = copy_root(sj_roots["n-mnist"], tmp_path / "root")
+    events = core.NMNIST(root, train=True, progress=False)
+    with pytest.raises(ValueError, match="data_type='frame'"):
+        events.frame_count(0)
+    frames = core.NMNIST(root, train=True, data_type="frame", duration=30_000, progress=False)
+    assert [frames.frame_count(i) for i in range(3)] == [len(frames[i][0]) for i in range(3)]
