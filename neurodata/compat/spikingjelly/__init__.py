@@ -8,7 +8,7 @@ differences are listed in ``docs/compat.md`` (section SpikingJelly ``datasets``)
 
 from neurodata.compat.spikingjelly import base, cifar10_dvs, dvs128_gesture, n_mnist, transform, utils
 from neurodata.compat.spikingjelly.base import NeuromorphicDatasetFolder
-from neurodata.compat.spikingjelly.cifar10_dvs import CIFAR10DVS, CIFAR10DVS_CLASS_NAMES
+from neurodata.compat.spikingjelly.cifar10_dvs import CIFAR10DVS, CIFAR10DVS_CLASS_NAMES, CIFAR10DVSTEBNSplit
 from neurodata.compat.spikingjelly.dvs128_gesture import DVS128Gesture
 from neurodata.compat.spikingjelly.n_mnist import NMNIST
 from neurodata.compat.spikingjelly.transform import RandomTemporalDelete, random_temporal_delete
@@ -38,6 +38,7 @@ __all__ = [
     "CIFAR10DVS",
     "CIFAR10DVS_CLASS_NAMES",
     "NMNIST",
+    "CIFAR10DVSTEBNSplit",
     "DVS128Gesture",
     "NeuromorphicDatasetFolder",
     "RandomTemporalDelete",

@@ -12,7 +12,7 @@ from neurodata.datasets import cifar10_dvs
 from neurodata.datasets.base import EventDataset
 from neurodata.io import read_aedat2
 
-__all__ = ["CIFAR10DVS", "CIFAR10DVS_CLASS_NAMES"]
+__all__ = ["CIFAR10DVS", "CIFAR10DVS_CLASS_NAMES", "CIFAR10DVSTEBNSplit"]
 
 CIFAR10DVS_CLASS_NAMES = cifar10_dvs._CLASSES
 
@@ -81,3 +81,52 @@ class CIFAR10DVS(NeuromorphicDatasetFolder):
     @classmethod
     def _names_of(cls, metas: list[dict[str, Any]], labels: list[int]) -> list[str]:
         return [Path(m["file"]).stem for m in metas]
+
+
+class CIFAR10DVSTEBNSplit(CIFAR10DVS):
+    """CIFAR10-DVS with the TEBN paper's split: files ``*_0`` .. ``*_99`` of each class test, the others train.
+
+    Samples come in SpikingJelly's order (``<processed root>/<train|test>/<class>/<file>.npz``, sorted by name),
+    computed by `neurodata.datasets.CIFAR10DVS` with ``split_scheme='first100'``. SpikingJelly links the files
+    ``cifar10_<class>_<i>.npz`` for i < 1000 into those folders, whether they exist or not (with ``duration``
+    its frame files are named ``..._<T>.npz``, so every link is broken); here the split holds the samples there are.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        train: bool | None = True,
+        data_type: str = "event",
+        frames_number: int | None = None,
+        split_by: str | None = None,
+        duration: int | None = None,
+        custom_integrate_function: Callable[..., Any] | None = None,
+        custom_integrated_frames_dir_name: str | None = None,
+        transform: Callable[[Any], Any] | None = None,
+        target_transform: Callable[[Any], Any] | None = None,
+    ) -> None:
+        if train is None:
+            raise ValueError("`train` must be `True` or `False`")
+        NeuromorphicDatasetFolder.__init__(
+            self,
+            root,
+            train,
+            data_type,
+            frames_number,
+            split_by,
+            duration,
+            custom_integrate_function,
+            custom_integrated_frames_dir_name,
+            transform,
+            target_transform,
+        )
+
+    @classmethod
+    def _make_core(cls, root: Path, train: bool | None, *args: Any) -> EventDataset:
+        return cls._core(root, *args, download=cls.downloadable(), train=train, split_scheme="first100")
+
+    def _prepared_frames(self, with_length: bool) -> list[tuple[str, list[str]]] | None:
+        return None  # SpikingJelly's split folders hold links that may point nowhere: integrate instead
+
+    def _order_as_spikingjelly(self, with_length: bool) -> None:
+        super()._order_as_spikingjelly(False)  # the linked names carry no frame count

@@ -363,3 +363,25 @@ def test_frame_count_needs_frames(sj_roots: dict[str, Path], tmp_path: Path) -> 
         events.frame_count(0)
     frames = core.NMNIST(root, train=True, data_type="frame", duration=30_000, progress=False)
     assert [frames.frame_count(i) for i in range(3)] == [len(frames[i][0]) for i in range(3)]
+
+
+def test_cifar10_dvs_tebn_split(tmp_path: Path) -> None:
+    """TEBN's split, hand-computed: files 0..99 of each class test, the rest train, in SpikingJelly's name order.
+
+    (SpikingJelly's own CIFAR10DVSTEBNSplit links i < 1000 whether the files exist, so a miniature gives it
+    broken links: the expectation is the full dataset's samples, which equal SpikingJelly's, picked by name.)
+    """
+    root = tmp_path / "root"
+    synth.make_sample("cifar10-dvs", root, synth.SampleSize(samples_per_class=102, events_per_sample=20))
+    full = sjc.CIFAR10DVS(root, data_type="frame", frames_number=2, split_by="number")
+    by_name = {Path(p).relative_to(full.root).as_posix(): i for i, (p, _) in enumerate(full.samples)}
+    for train, kept in ((True, [100, 101]), (False, list(range(100)))):
+        split = sjc.CIFAR10DVSTEBNSplit(root, train=train, data_type="frame", frames_number=2, split_by="number")
+        names = [f"{c}/cifar10_{c}_{i}.npz" for c in sjc.CIFAR10DVS_CLASS_NAMES for i in sorted(kept, key=str)]
+        assert [Path(p).relative_to(split.root).as_posix() for p, _ in split.samples] == names
+        assert split.root == root / "frames_number_2_split_by_number" / ("train" if train else "test")
+        assert split.targets == [full.targets[by_name[n]] for n in names]
+        for i in (0, 1, len(split) - 1):
+            np.testing.assert_array_equal(split[i][0], full[by_name[names[i]]][0])
+    with pytest.raises(ValueError, match="train"):
+        sjc.CIFAR10DVSTEBNSplit(root, train=None)
