@@ -338,4 +338,6 @@ def test_same_names_as_spikingjelly(sj: object) -> None:
     for module, ours in ((sj.utils, sjc.utils), (sj.transform, sjc.transform)):
         assert set(module.__all__) - skipped <= set(ours.__all__)
         assert set(module.__all__) <= set(dir(sjc)) | skipped
+    for name in ("dvs128_gesture", "n_mnist", "cifar10_dvs"):
+        assert set(getattr(sj, name).__all__) <= set(getattr(sjc, name).__all__)
     assert sjc.pad_sequence_collate is nd.pad_sequence_collate
