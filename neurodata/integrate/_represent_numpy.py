@@ -1,0 +1,321 @@
+"""NumPy kernels of the representations (voxel grid, time surface, stacked-histogram bins, HATS, local
+time surfaces): the reference the torch kernels must equal.
+
+Events come as ``(t, source)``: sorted int64 timestamps and either their pixel keys ``(c*H + y)*W + x``
+(``c = p != 0``, what the event store keeps) or the ``(x, y, p)`` arrays, whose keys are computed chunk by
+chunk into reused buffers (`_numpy._flat_index`), as the count kernel does. No Python loop runs over events.
+
+The voxel grid is computed from exact integers: per (bin, channel, pixel) the event count and the sum of
+``t - bin_start``, accumulated as the real and imaginary parts of one complex ``np.add.at`` (one scatter
+for both, ~1.4x a float scatter alone; integer sums in float64 are exact below 2**53, which is checked).
+The bilinear weights then follow in closed form with a single rounding per cell, so the result does not
+depend on summation order (the torch kernel gives the same bits) and is never less accurate than
+summing per-event weights as Tonic does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from neurodata.integrate._numpy import _CHUNK, _flat_index, _index_dtype, polarity_is_01
+
+Source = Any  # pixel keys (np.ndarray) or an (x, y, p) tuple
+_EXACT = float(1 << 53)
+_UNSEEN = np.iinfo(np.int64).min
+
+
+def chunk_keys(source: Source, a: int, b: int, h: int, w: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(c, e, keys)`` for consecutive chunks of events ``[a, b)``: intp pixel keys of events c..e-1.
+
+    The yielded array is a reused buffer: valid until the next iteration.
+    """
+    keys = np.empty(min(_CHUNK, max(b - a, 0)), dtype=np.intp)
+    if isinstance(source, np.ndarray):
+        for c in range(a, b, _CHUNK):
+            e = min(c + _CHUNK, b)
+            k = keys[: e - c]
+            np.copyto(k, source[c:e])
+            yield c, e, k
+        return
+    x, y, p = source
+    p01 = polarity_is_01(p[a:b])
+    pix = np.empty(len(keys), dtype=_index_dtype(2 * h * w))
+    for c in range(a, b, _CHUNK):
+        e = min(c + _CHUNK, b)
+        k = keys[: e - c]
+        np.copyto(k, _flat_index(x[c:e], y[c:e], p[c:e], h, w, p01, pix[: e - c]))
+        yield c, e, k
+
+
+# ------------------------------------------------------------------------------------------------ voxel grid
+
+
+def voxel_edges(t: np.ndarray, a: int, b: int, n_bins: int, scale: int) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """Bin layout of window ``[a, b)`` (non-empty): ``(t0, span, edge_times [n_bins+1], edge_index [n_bins+1])``.
+
+    Event i is in bin ``k = floor(scale * (t_i - t0) / span)`` (``t0``/``span``: the window's first time and
+    time span), exactly: bin k starts at ``t0 + ceil(k * span / scale)``. A float64 quotient, as Tonic and
+    E-RAFT compute it, floors to the same integer (an integer ratio's distance from the next integer is at
+    least ``1/span``, far above float64's rounding). Events from ``edge_index[n_bins]`` on fall off the grid.
+    With ``span == 0`` or ``scale == 0`` every event is in bin 0.
+    """
+    t0, span = int(t[a]), int(t[b - 1]) - int(t[a])
+    k = np.arange(n_bins + 1, dtype=np.int64)
+    if span == 0 or scale == 0:
+        edges_t = np.full(n_bins + 1, t0, dtype=np.int64)
+        edges_t[1:] = t0 + span + 1
+        idx = np.full(n_bins + 1, b, dtype=np.int64)
+        idx[0] = a
+        return t0, span, edges_t, idx
+    edges_t = t0 - (-(k * span) // scale)  # t0 + ceil(k*span/scale)
+    idx = a + np.searchsorted(t[a:b], edges_t).astype(np.int64)
+    return t0, span, edges_t, idx
+
+
+def voxel_sums(
+    t: np.ndarray, source: Source, a: int, b: int, h: int, w: int, n_bins: int, scale: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Exact per-cell sums of one window: ``(count, time_sum, r, span)``.
+
+    ``count`` and ``time_sum`` are int64 `[n_bins, 2*H*W]`: events per (bin, channel, pixel) and their
+    ``t - bin_start`` summed; ``r[k] = scale*(bin_start_k - t0) - k*span``, so that a cell's summed
+    fractional positions are ``(scale*time_sum + r*count) / span`` (see `voxel_combine`).
+    """
+    bins = 2 * h * w
+    t0, span, edges_t, idx = voxel_edges(t, a, b, n_bins, scale)
+    acc = np.zeros(n_bins * bins, dtype=np.complex128)
+    val = np.ones(min(_CHUNK, b - a), dtype=np.complex128)  # real part stays 1: the count
+    im = val.imag
+    exact = True
+    for k in range(n_bins):
+        i0, i1 = int(idx[k]), int(idx[k + 1])
+        if i1 <= i0:
+            continue
+        # every partial sum of integers below 2**53 is exact in float64
+        exact &= (i1 - i0) * float(int(t[i1 - 1]) - int(edges_t[k])) < _EXACT
+        for c, e, keys in chunk_keys(source, i0, i1, h, w):
+            np.subtract(t[c:e], edges_t[k], out=im[: e - c], casting="unsafe")
+            keys += k * bins
+            np.add.at(acc, keys, val[: e - c])
+    count = acc.real.astype(np.int64)
+    if exact:
+        time_sum = acc.imag.astype(np.int64)
+    else:  # pathological windows (~1e8 events in one bin of hours): exact, slower integer sums
+        time_sum = np.zeros(n_bins * bins, dtype=np.int64)
+        for k in range(n_bins):
+            for c, e, keys in chunk_keys(source, int(idx[k]), int(idx[k + 1]), h, w):
+                np.add.at(time_sum, keys + k * bins, t[c:e] - edges_t[k])
+    kk = np.arange(n_bins, dtype=np.int64)
+    r = scale * (edges_t[:-1] - t0) - kk * span if span and scale else np.zeros(n_bins, dtype=np.int64)
+    return count.reshape(n_bins, bins), time_sum.reshape(n_bins, bins), r, span
+
+
+def voxel_combine(count: Any, time_sum: Any, r: Any, scale: int, span: Any, f64: Any) -> Any:
+    """Voxel values `[..., n_bins, H*W]` from `voxel_sums`' integers (numpy or torch alike, same bits).
+
+    ``count``/``time_sum`` are int64 `[..., n_bins, 2*H*W]` (channel 0: p == 0, weight -1; channel 1: +1),
+    ``r`` `[..., n_bins]`, ``span`` int64 `[...]` (0 or ``scale == 0``: every weight is in bin 0, where
+    the numerator is 0 too). ``f64`` casts an array to float64.
+    """
+    hw = count.shape[-1] // 2
+    span_f = f64(span)[..., None, None]
+    span_f = span_f + (span_f == 0)
+    d = f64(scale * time_sum + r[..., None] * count) / span_f
+    left = f64(count) - d
+    left[..., 1:, :] += d[..., :-1, :]
+    return left[..., hw:] - left[..., :hw]
+
+
+# ------------------------------------------------------------------------------------------------ time surface
+
+
+def time_surfaces(
+    t: np.ndarray, source: Source, stops: np.ndarray, ends: np.ndarray, h: int, w: int, tau: float
+) -> np.ndarray:
+    """`[M, 2*H*W]` float64: ``exp(-(ends[j] - t_last) / tau)``, t_last the latest event before ``stops[j]``.
+
+    Pixels without an event before ``stops[j]`` read 0. `stops` must not decrease.
+    """
+    bins = 2 * h * w
+    m = len(stops)
+    out = np.zeros((m, bins), dtype=np.float64)
+    memory = np.full(bins, _UNSEEN, dtype=np.int64)
+    seen = np.zeros(bins, dtype=bool)
+    age = np.empty(bins, dtype=np.float64)
+    done = 0
+    for j in range(m):
+        stop = int(stops[j])
+        if stop > done:
+            for c, e, keys in chunk_keys(source, done, stop, h, w):
+                np.maximum.at(memory, keys, t[c:e])  # t is sorted: the maximum is the latest event
+            done = stop
+            np.greater(memory, _UNSEEN, out=seen)
+        # Tonic's arithmetic, -(end - t_last) / tau, so equal inputs give equal bits
+        np.subtract(ends[j], memory, out=age)
+        np.negative(age, out=age)
+        np.divide(age, tau, out=age)
+        np.exp(age, out=out[j], where=seen)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ stacked histogram
+
+
+def _rvt_bin(u: np.ndarray, span: np.ndarray, n_bins: int) -> np.ndarray:
+    """RVT's bin of offset ``u`` in a window of ``span``: floor of float32 ``u / max(span, 1) * n_bins``."""
+    q = np.float32(1) * u.astype(np.float32) / np.maximum(span, 1).astype(np.float32)
+    return np.minimum(np.floor(q * np.float32(n_bins)), n_bins - 1).astype(np.int64)
+
+
+def stacked_histogram_windows(
+    t: np.ndarray, starts: np.ndarray, stops: np.ndarray, n_bins: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n_bins`` sub-windows of each window, as RVT bins them: ``(sub_starts, sub_stops)`` `[M * n_bins]`.
+
+    RVT computes each event's bin in float32 (`_rvt_bin`); that is monotone in t, so each bin is an index
+    range, whose first offset is found here by a vectorised bisection over the window's integer offsets,
+    and the events are then counted by the count kernel.
+    """
+    m = len(starts)
+    nonempty = stops > starts
+    t0 = np.where(nonempty, t[np.minimum(starts, len(t) - 1)] if len(t) else 0, 0).astype(np.int64)
+    t1 = np.where(nonempty, t[np.maximum(stops - 1, 0)] if len(t) else 0, 0).astype(np.int64)
+    span = t1 - t0
+    # first offset u in [0, span + 1] with bin(u) >= k, for k = 1..n_bins-1
+    k = np.arange(1, n_bins, dtype=np.int64)
+    lo = np.zeros((m, n_bins - 1), dtype=np.int64)
+    hi = np.broadcast_to(span[:, None] + 1, lo.shape).copy()
+    sp = np.broadcast_to(span[:, None], lo.shape)
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        up = _rvt_bin(mid, sp, n_bins) >= k
+        hi = np.where(open_ & up, mid, hi)
+        lo = np.where(open_ & ~up, mid + 1, lo)
+    edges = np.empty((m, n_bins + 1), dtype=np.int64)
+    edges[:, 0] = starts
+    edges[:, -1] = stops
+    for j in np.flatnonzero(nonempty):
+        a, b = int(starts[j]), int(stops[j])
+        edges[j, 1:-1] = a + np.searchsorted(t[a:b], t0[j] + lo[j])
+    edges[~nonempty, 1:-1] = starts[~nonempty, None]
+    return edges[:, :-1].reshape(-1), edges[:, 1:].reshape(-1)
+
+
+# ------------------------------------------------------------------------------------------------ HATS
+
+
+def averaged_time_surface(
+    t: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    c: np.ndarray,
+    h: int,
+    w: int,
+    cell_size: int,
+    surface_size: int,
+    time_window: float,
+    tau: float,
+    decay: str,
+    pairs_per_chunk: int = 1 << 21,
+) -> np.ndarray:
+    """HATS of one window's events: `[cells * 2, s, s]` float64 (see `neurodata.spec.AveragedTimeSurface`).
+
+    Events are grouped by (cell, channel) with a stable sort (so each group stays in time order); each
+    event's earlier neighbours in its group within ``time_window`` are an index range found by
+    `searchsorted`, enumerated as pairs in bounded chunks and histogrammed with one ``bincount``.
+    """
+    s, rho = surface_size, surface_size // 2
+    gw = -(-w // cell_size)
+    n_cells = gw * -(-h // cell_size)
+    n_groups = n_cells * 2
+    out = np.zeros(n_groups * s * s, dtype=np.float64)
+    n = len(t)
+    if n == 0:
+        return out.reshape(n_groups, s, s)
+    xi, yi = x.astype(np.int64), y.astype(np.int64)
+    group = ((yi // cell_size) * gw + xi // cell_size) * 2 + c.astype(np.int64)
+    order = np.argsort(group, kind="stable")
+    g, ts, xs, ys = group[order], t[order].astype(np.int64), xi[order], yi[order]
+    # composite (group, time) key, increasing along the sorted events
+    t_min = int(ts.min())
+    stride = int(ts.max()) - t_min + 2
+    comp = g * stride + (ts - t_min)
+    # Tonic keeps t_j >= t_i - time_window
+    lower = g * stride + np.maximum(np.ceil(ts - t_min - time_window).astype(np.int64), 0)
+    first = np.searchsorted(comp, lower, side="left")
+    per_event = np.arange(n, dtype=np.int64) - first  # earlier events of the group in the time window
+    ends = np.cumsum(per_event)
+    sizes = np.bincount(g, minlength=n_groups)
+    centre = (np.arange(n_groups) * s + rho) * s + rho
+    out[centre] += sizes
+    i0 = 0
+    while i0 < n:
+        # a chunk of events whose pairs fit the budget (at least one event)
+        base = int(ends[i0 - 1]) if i0 else 0
+        i1 = max(i0 + 1, int(np.searchsorted(ends, base + pairs_per_chunk, side="right")))
+        i1 = min(i1, n)
+        cnt = per_event[i0:i1]
+        total = int(cnt.sum())
+        if total:
+            ev = np.repeat(np.arange(i0, i1, dtype=np.int64), cnt)
+            offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            nb = first[ev] + offs
+            dx, dy = xs[nb] - xs[ev], ys[nb] - ys[ev]
+            keep = (np.abs(dx) <= rho) & (np.abs(dy) <= rho)
+            ev, nb, dx, dy = ev[keep], nb[keep], dx[keep], dy[keep]
+            dt = (ts[ev] - ts[nb]).astype(np.float64)
+            val = np.exp(-dt / tau) if decay == "exp" else 1.0 - dt / (3.0 * tau)
+            where = (g[ev] * s + dy + rho) * s + dx + rho
+            out += np.bincount(where, weights=val, minlength=out.size)
+        i0 = i1
+    out = out.reshape(n_groups, s * s)
+    out /= np.maximum(sizes, 1)[:, None]
+    return out.reshape(n_groups, s, s)
+
+
+# ------------------------------------------------------------------------------------------------ local surfaces
+
+
+def local_time_surfaces(
+    t: np.ndarray, x: np.ndarray, y: np.ndarray, c: np.ndarray, h: int, w: int, tau: float, radius: int, decay: str
+) -> np.ndarray:
+    """HOTS surfaces at every event: `[N, 2, 2r+1, 2r+1]` float64.
+
+    Entry ``[i, q, r+dy, r+dx]`` is the decay of ``t_i - t_last``, t_last the latest event with index
+    ``<= i`` at pixel ``(x_i+dx, y_i+dy)`` and channel q; 0 where there is none or the pixel is off the
+    sensor. The event itself reads 1 at the centre of its channel. Found by binary search over the
+    events sorted by (pixel, index), so the work is ``N * 2 * (2r+1)**2 * log N``.
+    """
+    n = len(t)
+    s = 2 * radius + 1
+    out = np.zeros((n, 2, s, s), dtype=np.float64)
+    if n == 0:
+        return out
+    key = (c.astype(np.int64) * h + y.astype(np.int64)) * w + x.astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    comp = key[order] * n + order  # (pixel, index), increasing
+    off = np.arange(-radius, radius + 1)
+    xi, yi = x.astype(np.int64), y.astype(np.int64)
+    chunk = max(1, (1 << 22) // (2 * s * s))
+    for a in range(0, n, chunk):
+        b = min(a + chunk, n)
+        qx = xi[a:b, None, None, None] + off[None, None, None, :]
+        qy = yi[a:b, None, None, None] + off[None, None, :, None]
+        qc = np.arange(2)[None, :, None, None]
+        inside = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
+        qkey = (qc * h + np.clip(qy, 0, h - 1)) * w + np.clip(qx, 0, w - 1)
+        idx = np.arange(a, b)[:, None, None, None]
+        pos = np.searchsorted(comp, qkey * n + idx, side="right") - 1
+        found = inside & (pos >= 0)
+        hit = comp[np.maximum(pos, 0)]
+        found &= hit // n == qkey
+        dt = (t[a:b, None, None, None] - t[order[np.maximum(pos, 0)]]).astype(np.float64)
+        val = np.exp(-dt / tau) if decay == "exp" else np.maximum(0.0, 1.0 - dt / (3.0 * tau))
+        out[a:b] = np.where(found, val, 0.0)
+    return out
