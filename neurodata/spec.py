@@ -319,8 +319,9 @@ def parse_representation(text: str) -> tuple[Representation, Windows | None]:
     """``'NAME[:key=value,...]'`` -> (representation, window rule or None), as ``neurodata prepare --repr`` takes.
 
     Keys of `Windows` (time_window, event_count, n_time_bins, n_event_bins, overlap, include_incomplete,
-    compat) form the window rule; the others are the representation's parameters. Example:
-    ``'time_surface:tau=5000,time_window=50000'``.
+    compat) form the window rule, unless the representation has a parameter of that name (VoxelGrid's
+    n_time_bins): then ``windows.KEY`` names the rule's. The other keys are the representation's
+    parameters. Example: ``'time_surface:tau=5000,time_window=50000'``.
     """
     name, _, rest = text.partition(":")
     name = name.strip()
@@ -330,16 +331,22 @@ def parse_representation(text: str) -> tuple[Representation, Windows | None]:
         close = difflib.get_close_matches(name, REPRESENTATIONS, n=3)
         hint = f"; did you mean {close}?" if close else ""
         raise ValueError(f"unknown representation {name!r}{hint} known: {sorted(REPRESENTATIONS)}")
+    cls = REPRESENTATIONS[name]
+    known = {f.name for f in dataclasses.fields(cls)}
     params: dict[str, Any] = {}
     window_params: dict[str, Any] = {}
     window_keys = {f.name for f in dataclasses.fields(Windows)}
     for item in filter(None, (s.strip() for s in rest.split(","))):
         key, eq, value = item.partition("=")
+        key = key.strip()
         if not eq:
             raise ValueError(f"representation parameter {item!r} is not key=value (in {text!r})")
-        (window_params if key.strip() in window_keys else params)[key.strip()] = _parse_value(value.strip())
-    cls = REPRESENTATIONS[name]
-    known = {f.name for f in dataclasses.fields(cls)}
+        if key.startswith("windows.") and key[len("windows.") :] in window_keys:
+            window_params[key[len("windows.") :]] = _parse_value(value.strip())
+        elif key in known or key not in window_keys:
+            params[key] = _parse_value(value.strip())
+        else:
+            window_params[key] = _parse_value(value.strip())
     unknown = sorted(set(params) - known)
     if unknown:
         raise ValueError(f"{name} has no parameter(s) {unknown}; its parameters: {sorted(known)}")
