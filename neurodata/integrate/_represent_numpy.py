@@ -166,7 +166,7 @@ def time_surfaces(
 
 def _rvt_bin(u: np.ndarray, span: np.ndarray, n_bins: int) -> np.ndarray:
     """RVT's bin of offset ``u`` in a window of ``span``: floor of float32 ``u / max(span, 1) * n_bins``."""
-    q = np.float32(1) * u.astype(np.float32) / np.maximum(span, 1).astype(np.float32)
+    q = u.astype(np.float32) / np.maximum(span, 1).astype(np.float32)
     return np.minimum(np.floor(q * np.float32(n_bins)), n_bins - 1).astype(np.int64)
 
 
@@ -316,6 +316,7 @@ def local_time_surfaces(
         hit = comp[np.maximum(pos, 0)]
         found &= hit // n == qkey
         dt = (t[a:b, None, None, None] - t[order[np.maximum(pos, 0)]]).astype(np.float64)
+        dt[~found] = 0.0  # no such event: the age is meaningless (and could overflow exp)
         val = np.exp(-dt / tau) if decay == "exp" else np.maximum(0.0, 1.0 - dt / (3.0 * tau))
         out[a:b] = np.where(found, val, 0.0)
     return out

@@ -199,6 +199,15 @@ def _resolve_dtype(rep: Representation, dtype: Any) -> Any:
     return dtype
 
 
+def _wide(f: Fields) -> Fields:
+    """Torch fields as int64 (torch has no min/max for unsigned types but uint8)."""
+    if not is_torch(f.x):
+        return f
+    import torch
+
+    return Fields(*(None if a is None else torch.as_tensor(a).to(torch.int64) for a in (f.t, f.x, f.y, f.p)))
+
+
 def _validated(f: Fields, h: int, w: int, rep: Representation, validate: bool) -> None:
     if f.t is None:
         raise EventsError(f"{rep.kind}: events have no 't' field; every representation needs timestamps")
@@ -238,7 +247,7 @@ def represent(
     else:
         rep, rule = representation, windows
     dtype = _resolve_dtype(rep, dtype)
-    f = fields_of(events)
+    f = _wide(fields_of(events))
     _validated(f, H, W, rep, validate)
     if is_torch(f.x):
         out, _ = _torch_batch(rep, f, None, H, W, rule)
@@ -374,7 +383,7 @@ def represent_batch(
     else:
         rep, rule = representation, windows
     dtype = _resolve_dtype(rep, dtype)
-    f = events if isinstance(events, Fields) else fields_of(events)
+    f = _wide(events if isinstance(events, Fields) else fields_of(events))
     if f.t is None:
         raise EventsError(f"{rep.kind}: events have no 't' field; every representation needs timestamps")
     if validate:
@@ -518,7 +527,7 @@ def local_time_surfaces(
         raise ValueError(f"radius must be a non-negative integer, got {radius!r}")
     if decay not in ("exp", "lin"):
         raise ValueError(f"decay must be 'exp' or 'lin', got {decay!r}")
-    f = fields_of(events)
+    f = _wide(fields_of(events))
     _validated(f, H, W, TimeSurface(tau), validate)
     host = [a.detach().cpu().numpy() if is_torch(a) else np.asarray(a) for a in (f.t, f.x, f.y, f.p)]
     out = _rn.local_time_surfaces(host[0], host[1], host[2], host[3] != 0, H, W, float(tau), radius, decay)

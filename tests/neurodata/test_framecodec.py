@@ -81,7 +81,8 @@ def test_float_stacks_round_trip_bit_for_bit(rng: np.random.Generator, dtype: ty
     frames[2, 1, 6, 8] = np.finfo(dtype).tiny  # a long gap before the last entry: 255-steps
     frames[2, 1, 0, 0] = 0.0
     enc = framecodec.encode(frames)
-    assert enc.floating and enc.value_bytes == np.dtype(dtype).itemsize
+    assert enc.floating
+    assert enc.value_bytes == np.dtype(dtype).itemsize
     back = framecodec.decode(enc, frames.shape, dtype)
     np.testing.assert_array_equal(back.view(f"u{back.itemsize}"), frames.view(f"u{frames.itemsize}"))
     dirty = np.full(frames.shape, 5, dtype=dtype)
