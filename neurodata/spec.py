@@ -47,11 +47,14 @@ def _positive_int(owner: str, name: str, value: Any) -> None:
         raise ValueError(f"{owner}.{name} must be a positive integer, got {value!r}")
 
 
-def _positive_float(owner: str, name: str, value: Any) -> None:
+def _positive_float(obj: Any, name: str) -> None:
+    """Check that ``obj.name`` is a positive finite number and store it as a float (5000 and 5000.0 are one key)."""
+    value, owner = getattr(obj, name), type(obj).__name__
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{owner}.{name} must be a positive number, got {value!r}")
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{owner}.{name} must be a positive, finite number, got {value!r}")
+    object.__setattr__(obj, name, float(value))
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,9 @@ class Windows:
         ov = self.overlap
         if isinstance(ov, bool) or not isinstance(ov, (int, float)) or not math.isfinite(ov) or ov < 0:
             raise ValueError(f"Windows.overlap must be a non-negative number, got {ov!r}")
+        object.__setattr__(self, "overlap", float(ov))
         if self.time_window is not None:
-            _positive_float("Windows", "time_window", self.time_window)
+            _positive_float(self, "time_window")
             if ov >= self.time_window:
                 raise ValueError(f"Windows.overlap ({ov!r}) must be smaller than time_window ({self.time_window!r})")
         elif self.event_count is not None:
@@ -200,7 +204,7 @@ class TimeSurface(Representation):
     kind: ClassVar[str] = "time_surface"
 
     def __post_init__(self) -> None:
-        _positive_float("TimeSurface", "tau", self.tau)
+        _positive_float(self, "tau")
 
 
 @dataclass(frozen=True)
@@ -229,8 +233,8 @@ class AveragedTimeSurface(Representation):
                 f"AveragedTimeSurface.surface_size must be odd and at most cell_size={self.cell_size}, "
                 f"got {self.surface_size}"
             )
-        _positive_float("AveragedTimeSurface", "time_window", self.time_window)
-        _positive_float("AveragedTimeSurface", "tau", self.tau)
+        _positive_float(self, "time_window")
+        _positive_float(self, "tau")
         if self.decay not in ("exp", "lin"):
             raise ValueError(f"AveragedTimeSurface.decay must be 'exp' or 'lin', got {self.decay!r}")
 
