@@ -268,11 +268,11 @@ def slice_window_bounds(
 
 def _search(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index windows of the time windows ``[lo, hi)``, and their ends ``hi`` as float64."""
-    return (
-        np.searchsorted(t, lo).astype(np.int64),
-        np.searchsorted(t, hi).astype(np.int64),
-        np.asarray(hi, dtype=np.float64),
-    )
+    ends = np.asarray(hi, dtype=np.float64)
+    if t.dtype.kind == "i" and np.asarray(lo).dtype.kind == "f":
+        # integer times: t >= b exactly when t >= ceil(b); searching with floats would convert all of t
+        lo, hi = np.ceil(lo).astype(t.dtype), np.ceil(hi).astype(t.dtype)
+    return np.searchsorted(t, lo).astype(np.int64), np.searchsorted(t, hi).astype(np.int64), ends
 
 
 def _fraction_bins(start: int, stop: int, m: int, overlap: float) -> Windows:

@@ -15,6 +15,8 @@ summing per-event weights as Tonic does.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,30 +26,55 @@ from neurodata.integrate._numpy import _CHUNK, _flat_index, _index_dtype, polari
 
 Source = Any  # pixel keys (np.ndarray) or an (x, y, p) tuple
 _EXACT = float(1 << 53)
-_UNSEEN = np.iinfo(np.int64).min
+_SCRATCH = threading.local()
 
 
-def chunk_keys(source: Source, a: int, b: int, h: int, w: int) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(c, e, keys)`` for consecutive chunks of events ``[a, b)``: intp pixel keys of events c..e-1.
+def _scratch(name: str, size: int, dtype: Any) -> np.ndarray:
+    """This thread's reusable buffer `name` of at least `size` values (kept for the next call)."""
+    arrays: dict[str, np.ndarray] = _SCRATCH.__dict__.setdefault("arrays", {})
+    a = arrays.get(name)
+    if a is None or a.size < size or a.dtype != dtype:
+        a = arrays[name] = np.empty(max(size, 1), dtype=dtype)
+    return a[:size]
 
-    The yielded array is a reused buffer: valid until the next iteration.
-    """
-    keys = np.empty(min(_CHUNK, max(b - a, 0)), dtype=np.intp)
-    if isinstance(source, np.ndarray):
+
+def _unit_complex(size: int) -> np.ndarray:
+    """This thread's buffer of complex values whose real parts are 1 (callers write only the imaginary parts)."""
+    arrays: dict[str, np.ndarray] = _SCRATCH.__dict__.setdefault("arrays", {})
+    a = arrays.get("unit")
+    if a is None or a.size < size:
+        a = arrays["unit"] = np.empty(max(size, 1), dtype=np.complex128)
+        a.real = 1.0
+    return a[:size]
+
+
+class Keys:
+    """Pixel keys ``(c*H + y)*W + x`` of a stream (computed once, in the narrowest unsigned type), handed out
+    chunk by chunk as intp in a reused cache-resident buffer (``np.add.at`` and indexing take intp fastest)."""
+
+    def __init__(self, source: Source, h: int, w: int) -> None:
+        self.h, self.w = h, w
+        if isinstance(source, np.ndarray):
+            self.narrow = source
+        else:
+            x, y, p = source
+            self.narrow = _flat_index(x, y, p, h, w, polarity_is_01(p), np.empty(len(x), _index_dtype(2 * h * w)))
+
+    def chunks(self, a: int, b: int, offset: int = 0) -> Iterator[tuple[int, int, np.ndarray]]:
+        """``(c, e, keys + offset)`` as intp for consecutive chunks ``[c, e)`` of events ``[a, b)``.
+
+        The yielded array is a reused buffer, valid until the next iteration.
+        """
+        if b <= a:
+            return
+        keys = _scratch("keys", min(_CHUNK, b - a), np.intp)
         for c in range(a, b, _CHUNK):
             e = min(c + _CHUNK, b)
             k = keys[: e - c]
-            np.copyto(k, source[c:e])
+            np.copyto(k, self.narrow[c:e])
+            if offset:
+                k += offset
             yield c, e, k
-        return
-    x, y, p = source
-    p01 = polarity_is_01(p[a:b])
-    pix = np.empty(len(keys), dtype=_index_dtype(2 * h * w))
-    for c in range(a, b, _CHUNK):
-        e = min(c + _CHUNK, b)
-        k = keys[: e - c]
-        np.copyto(k, _flat_index(x[c:e], y[c:e], p[c:e], h, w, p01, pix[: e - c]))
-        yield c, e, k
 
 
 # ------------------------------------------------------------------------------------------------ voxel grid
@@ -75,90 +102,116 @@ def voxel_edges(t: np.ndarray, a: int, b: int, n_bins: int, scale: int) -> tuple
     return t0, span, edges_t, idx
 
 
-def voxel_sums(
-    t: np.ndarray, source: Source, a: int, b: int, h: int, w: int, n_bins: int, scale: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Exact per-cell sums of one window: ``(count, time_sum, r, span)``.
+def voxel_window(t: np.ndarray, keys: Keys, a: int, b: int, n_bins: int, scale: int, out: np.ndarray) -> None:
+    """The voxel grid of window ``[a, b)`` (non-empty) into `out` `[n_bins, H*W]` float64.
 
-    ``count`` and ``time_sum`` are int64 `[n_bins, 2*H*W]`: events per (bin, channel, pixel) and their
-    ``t - bin_start`` summed; ``r[k] = scale*(bin_start_k - t0) - k*span``, so that a cell's summed
-    fractional positions are ``(scale*time_sum + r*count) / span`` (see `voxel_combine`).
+    Per bin, the count and the sum of ``t - bin_start`` of each (channel, pixel) are accumulated exactly as
+    the real and imaginary parts of one complex ``np.add.at`` into a cache-resident scratch row (below
+    2**53 float64 sums of integers are exact, which is checked); the signed (on - off) sums then become
+    the bilinear weights in `voxel_combine`.
     """
-    bins = 2 * h * w
+    hw = keys.h * keys.w
     t0, span, edges_t, idx = voxel_edges(t, a, b, n_bins, scale)
-    acc = np.zeros(n_bins * bins, dtype=np.complex128)
-    val = np.ones(min(_CHUNK, b - a), dtype=np.complex128)  # real part stays 1: the count
+    count = np.zeros((n_bins, hw), dtype=np.float64)  # signed: on minus off events
+    time_sum = np.zeros((n_bins, hw), dtype=np.float64)
+    row = _scratch("voxel_row", 2 * hw, np.complex128)
+    val = _unit_complex(min(_CHUNK, b - a))
     im = val.imag
-    exact = True
+    r = np.zeros(n_bins, dtype=np.int64)
+    if span and scale:
+        r = scale * (edges_t[:-1] - t0) - np.arange(n_bins, dtype=np.int64) * span
+    # every partial sum below 2**53 is exact, and so is scale*S + r*count (r < scale)
+    widest = float(np.max(np.diff(idx).astype(np.float64) * (np.diff(edges_t) + 1)))
+    if widest * (scale + 1) >= _EXACT:
+        _voxel_window_int(t, keys, idx, edges_t, r, n_bins, scale, span, out)
+        return
     for k in range(n_bins):
         i0, i1 = int(idx[k]), int(idx[k + 1])
         if i1 <= i0:
             continue
-        # every partial sum of integers below 2**53 is exact in float64
-        exact &= (i1 - i0) * float(int(t[i1 - 1]) - int(edges_t[k])) < _EXACT
-        for c, e, keys in chunk_keys(source, i0, i1, h, w):
+        row.fill(0)
+        for c, e, kk in keys.chunks(i0, i1):
             np.subtract(t[c:e], edges_t[k], out=im[: e - c], casting="unsafe")
-            keys += k * bins
-            np.add.at(acc, keys, val[: e - c])
-    count = acc.real.astype(np.int64)
-    if exact:
-        time_sum = acc.imag.astype(np.int64)
-    else:  # pathological windows (~1e8 events in one bin of hours): exact, slower integer sums
-        time_sum = np.zeros(n_bins * bins, dtype=np.int64)
-        for k in range(n_bins):
-            for c, e, keys in chunk_keys(source, int(idx[k]), int(idx[k + 1]), h, w):
-                np.add.at(time_sum, keys + k * bins, t[c:e] - edges_t[k])
-    kk = np.arange(n_bins, dtype=np.int64)
-    r = scale * (edges_t[:-1] - t0) - kk * span if span and scale else np.zeros(n_bins, dtype=np.int64)
-    return count.reshape(n_bins, bins), time_sum.reshape(n_bins, bins), r, span
+            np.add.at(row, kk, val[: e - c])
+        np.subtract(row.real[hw:], row.real[:hw], out=count[k])
+        np.subtract(row.imag[hw:], row.imag[:hw], out=time_sum[k])
+    voxel_combine(count, time_sum, r.astype(np.float64), scale, float(span), out)
 
 
-def voxel_combine(count: Any, time_sum: Any, r: Any, scale: int, span: Any, f64: Any) -> Any:
-    """Voxel values `[..., n_bins, H*W]` from `voxel_sums`' integers (numpy or torch alike, same bits).
+def _voxel_window_int(
+    t: np.ndarray,
+    keys: Keys,
+    idx: np.ndarray,
+    edges_t: np.ndarray,
+    r: np.ndarray,
+    n_bins: int,
+    scale: int,
+    span: int,
+    out: np.ndarray,
+) -> None:
+    """`voxel_window` with int64 sums, for windows whose float64 sums could round (~1e8 events in a bin of hours)."""
+    hw = keys.h * keys.w
+    count = np.zeros(n_bins * 2 * hw, dtype=np.int64)
+    time_sum = np.zeros(n_bins * 2 * hw, dtype=np.int64)
+    for k in range(n_bins):
+        for c, e, kk in keys.chunks(int(idx[k]), int(idx[k + 1]), k * 2 * hw):
+            np.add.at(count, kk, 1)
+            np.add.at(time_sum, kk, t[c:e] - edges_t[k])
+    count, time_sum = count.reshape(n_bins, 2, hw), time_sum.reshape(n_bins, 2, hw)
+    signed_count = count[:, 1] - count[:, 0]
+    d = (scale * (time_sum[:, 1] - time_sum[:, 0]) + r[:, None] * signed_count) / float(span if span else 1)
+    voxel_finish(signed_count.astype(np.float64), d, out)
 
-    ``count``/``time_sum`` are int64 `[..., n_bins, 2*H*W]` (channel 0: p == 0, weight -1; channel 1: +1),
-    ``r`` `[..., n_bins]`, ``span`` int64 `[...]` (0 or ``scale == 0``: every weight is in bin 0, where
-    the numerator is 0 too). ``f64`` casts an array to float64.
+
+def voxel_combine(
+    count: np.ndarray, time_sum: np.ndarray, r: np.ndarray, scale: int, span: float, out: np.ndarray
+) -> None:
+    """Voxel values from exact signed per-cell sums (float64 `[n_bins, H*W]`, on minus off) into `out`.
+
+    A cell's summed signed fractional positions are ``d = (scale * time_sum + r * count) / span`` (``span ==
+    0``: everything is in bin 0 and the numerator is 0); its bin keeps ``count - d``, the next gets ``d``.
+    The torch kernel evaluates the same expression in the same order, so both give the same bits.
     """
-    hw = count.shape[-1] // 2
-    span_f = f64(span)[..., None, None]
-    span_f = span_f + (span_f == 0)
-    d = f64(scale * time_sum + r[..., None] * count) / span_f
-    left = f64(count) - d
-    left[..., 1:, :] += d[..., :-1, :]
-    return left[..., hw:] - left[..., :hw]
+    d = np.multiply(time_sum, float(scale), out=time_sum)
+    d += np.multiply(count, r[:, None], out=out)
+    d /= span if span else 1.0
+    voxel_finish(count, d, out)
+
+
+def voxel_finish(count: np.ndarray, d: np.ndarray, out: np.ndarray) -> None:
+    np.subtract(count, d, out=out)
+    out[1:] += d[:-1]
 
 
 # ------------------------------------------------------------------------------------------------ time surface
 
 
 def time_surfaces(
-    t: np.ndarray, source: Source, stops: np.ndarray, ends: np.ndarray, h: int, w: int, tau: float
-) -> np.ndarray:
-    """`[M, 2*H*W]` float64: ``exp(-(ends[j] - t_last) / tau)``, t_last the latest event before ``stops[j]``.
+    t: np.ndarray, keys: Keys, stops: np.ndarray, ends: np.ndarray, tau: float, out: np.ndarray
+) -> None:
+    """Into `out` `[M, 2*H*W]` (any float type): ``exp(-(ends[j] - t_last) / tau)``, t_last the latest event
+    before ``stops[j]``; 0 for pixels without one. `stops` must not decrease.
 
-    Pixels without an event before ``stops[j]`` read 0. `stops` must not decrease.
+    A float64 row holds the surface: each window multiplies it by ``exp(-(ends[j] - ends[j-1]) / tau)``
+    and overwrites the pixels of its new events with their own decays (in event order, so the latest
+    event of a pixel is written last). A pixel without a new event thus equals the exact value to a few
+    ulps after many windows; one ``exp`` per pixel and window would cost more than the events at DVS
+    Gesture's sizes, and the per-pixel memory of last times is never needed.
     """
-    bins = 2 * h * w
-    m = len(stops)
-    out = np.zeros((m, bins), dtype=np.float64)
-    memory = np.full(bins, _UNSEEN, dtype=np.int64)
-    seen = np.zeros(bins, dtype=bool)
-    age = np.empty(bins, dtype=np.float64)
+    row = np.zeros(out.shape[1], dtype=np.float64)
     done = 0
-    for j in range(m):
-        stop = int(stops[j])
-        if stop > done:
-            for c, e, keys in chunk_keys(source, done, stop, h, w):
-                np.maximum.at(memory, keys, t[c:e])  # t is sorted: the maximum is the latest event
-            done = stop
-            np.greater(memory, _UNSEEN, out=seen)
-        # Tonic's arithmetic, -(end - t_last) / tau, so equal inputs give equal bits
-        np.subtract(ends[j], memory, out=age)
-        np.negative(age, out=age)
-        np.divide(age, tau, out=age)
-        np.exp(age, out=out[j], where=seen)
-    return out
+    for j in range(out.shape[0]):
+        stop, end = int(stops[j]), float(ends[j])
+        if j:
+            row *= math.exp(-(end - float(ends[j - 1])) / tau)
+        for c, e, kk in keys.chunks(done, stop):
+            age = _scratch("age", e - c, np.float64)
+            np.subtract(end, t[c:e], out=age)  # Tonic's arithmetic: -(end - t_last) / tau
+            age /= -tau
+            # a fancy assignment writes in index order: a repeated pixel keeps its last (latest) event
+            row[kk] = np.exp(age, out=age)
+        done = max(done, stop)
+        out[j] = row
 
 
 # ------------------------------------------------------------------------------------------------ stacked histogram
