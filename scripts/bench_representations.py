@@ -4,7 +4,8 @@
     python scripts/bench_integrate.py --representations --quick  # small sizes, a smoke run
     python scripts/bench_representations.py [--quick] [--only TEXT]   # the same, directly
 
-Prints one markdown table of median milliseconds (events/s in brackets) and ratios: a ratio above 1 means
+Implementations are timed in turns (round-robin), so the ratios hold on a loaded machine. Prints one
+markdown table of median milliseconds (events/s in brackets) and ratios: a ratio above 1 means
 the other implementation takes that many times longer than ours (`ours` = default call: coordinates and
 sort order validated, float32 output computed in float64; `ours (float64)` returns float64 as Tonic
 does). Every implementation is checked to compute the same values before it is timed.
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_integrate import _fmt, _median_ms
+from bench_integrate import _fmt
 
 import neurodata as nd
 from neurodata.integrate import representations as R
@@ -139,6 +142,25 @@ def _impls(kind: str, ev: dict, tonic_ev: np.ndarray, frame: Any, h: int, w: int
     return impls
 
 
+def _round_robin(impls: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median ms per call of each implementation, timed in turns (one call of each per round), so a change
+    in the machine's load hits every implementation alike; calls under 5 ms are timed in batches of ~5 ms."""
+    batch = {}
+    for name, fn in impls.items():  # warm-up, and the batch size that makes a sample ~5 ms
+        fn()
+        start = time.perf_counter()
+        fn()
+        batch[name] = max(1, int(5e-3 / max(time.perf_counter() - start, 1e-7)))
+    samples: dict[str, list[float]] = {name: [] for name in impls}
+    for _ in range(repeats):
+        for name, fn in impls.items():
+            start = time.perf_counter()
+            for _ in range(batch[name]):
+                fn()
+            samples[name].append((time.perf_counter() - start) / batch[name])
+    return {name: statistics.median(v) * 1e3 for name, v in samples.items()}
+
+
 def bench_case(label: str, ev_struct: np.ndarray, h: int, w: int, peers: dict, repeats: int) -> list[dict]:
     ev = nd.to_dict(ev_struct)
     n = len(ev_struct)
@@ -157,9 +179,7 @@ def bench_case(label: str, ev_struct: np.ndarray, h: int, w: int, peers: dict, r
             tol = 1e-6 if got.dtype == np.float32 else 1e-9
             np.testing.assert_allclose(got.astype(np.float64), reference, rtol=tol, atol=tol, err_msg=f"{name} {kind}")
         row: dict[str, Any] = {"case": label, "representation": kind, "n": n}
-        for name, fn in impls.items():
-            slow = name == "Tonic" and n >= 5_000_000
-            row[name] = _median_ms(fn, 2 if slow else repeats)
+        row.update(_round_robin(impls, repeats if n < 5_000_000 else max(3, repeats // 2)))
         rows.append(row)
         print(f"# done {label} {kind}", file=sys.stderr, flush=True)
     return rows
@@ -190,7 +210,7 @@ def _torch_section(quick: bool, repeats: int) -> None:
                 if device == "cuda":
                     torch.cuda.synchronize()
 
-            ms = _median_ms(run, repeats)
+            ms = _round_robin({"run": run}, repeats)["run"]
             print(f"| {device} | {rep.kind} | {b} | {n} | {ms:.3g} | {b * n / (ms / 1e3):.3g} |")
 
 

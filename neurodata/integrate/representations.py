@@ -168,10 +168,10 @@ def _numpy_represent(
         starts, stops = _rn.stacked_histogram_windows(t, b.starts, b.stops, rep.n_bins)
         nb = rep.n_bins
         out = np.empty((m, 2, nb, h, w), dtype=np.uint8 if np.dtype(dtype).kind == "f" else dtype)
-        for j in range(m):  # window by window: the int64 counts of all windows at once can be large
-            counts = _numpy._count(
-                source, starts[j * nb : (j + 1) * nb], stops[j * nb : (j + 1) * nb], h, w, np.int64, False
-            )
+        for j in range(m):  # window by window: the counts of all windows at once can be large
+            lo, hi = starts[j * nb : (j + 1) * nb], stops[j * nb : (j + 1) * nb]
+            exact = np.uint16 if hi[-1] - lo[0] <= np.iinfo(np.uint16).max else np.int64  # no count exceeds that
+            counts = _numpy._count(source, lo, hi, h, w, exact, True)
             np.minimum(counts.transpose(1, 0, 2, 3), rep.count_cutoff, out=out[j], casting="unsafe")
         return out.reshape(m, 2 * nb, h, w)
     if isinstance(rep, BinaRep):
