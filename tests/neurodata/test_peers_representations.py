@@ -244,3 +244,17 @@ def test_voxel_grid_and_time_surface_equal_evlib(rng: np.random.Generator) -> No
     surf = evlib.densify_time_surface(long, n_slices, 2, h, w, dt, tau, float(t[0]))
     got = R.time_surface(ev, h, w, tau, windows=Windows(time_window=dt, compat="tonic"), dtype=np.float64)
     np.testing.assert_allclose(got, surf, rtol=1e-12, atol=1e-300)
+
+
+def test_tonic_names_read_minus_one_as_off(rng: np.random.Generator) -> None:
+    events = _random(rng, 800, 9, 7)
+    signed = events.copy()
+    signed["p"] = 2 * events["p"] - 1
+    for make in (
+        lambda: ours.ToTimesurface((9, 7, 2), dt=100_000, tau=5e4),
+        lambda: ours.ToVoxelGrid((9, 7, 2), 4),
+        lambda: ours.ToAveragedTimesurface((9, 7, 2), surface_size=3, cell_size=3),
+        lambda: ours.ToImage((9, 7, 2)),
+    ):
+        np.testing.assert_array_equal(make()(signed), make()(events))
+    assert ours.ToImage((9, 7, 2))(events)[0].sum() == (events["p"] == 0).sum()

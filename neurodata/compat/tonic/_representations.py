@@ -10,8 +10,9 @@ Where these differ from Tonic 1.7 (each a Tonic bug; docs/representations.md has
 * ``ToVoxelGrid``: bool polarities (Tonic's own ``events_struct`` and DVSGesture) give -1/+1 weights;
   Tonic's ``p[p == 0] = -1`` sets False to True, so every event weighs +1. A recording whose timestamps
   are all equal gives all weight to bin 0; Tonic divides by zero and indexes with NaN-cast integers.
-* ``ToTimesurface``, ``ToAveragedTimesurface``: polarity channel ``p != 0`` (Tonic indexes with p, so a
-  -1/+1 recording puts both polarities in channel 1 of ``ToTimesurface`` and -1 into 0 of HATS).
+* ``ToTimesurface``, ``ToAveragedTimesurface``, ``ToVoxelGrid``: the polarity channel is ``p > 0``, so
+  0/1, bool and -1/+1 recordings agree (Tonic indexes ``ToTimesurface``'s memory with p, so -1 lands in
+  the last channel, beside +1).
   ``ToAveragedTimesurface`` computes in float64 from exact integer times (Tonic casts timestamps to
   float32, which rounds them beyond 2**24 µs = 16.8 s) and returns float32 as Tonic does.
 * Unsorted timestamps, events outside the sensor, an empty recording (ToVoxelGrid, ToTimesurface,
@@ -44,7 +45,8 @@ def _sensor(sensor_size: Any, name: str) -> tuple[int, int, int]:
 
 
 def _fields(events: Any, n_pol: int, name: str) -> dict[str, np.ndarray]:
-    """Columns t, x, y and polarity as a channel index ``p != 0``; one channel: every event in channel 0."""
+    """Columns t, x, y and polarity as a channel index ``p > 0`` (0/1, bool and -1/+1 polarities alike);
+    one channel: every event in channel 0."""
     names = events.dtype.names if isinstance(events, np.ndarray) else tuple(events)
     missing = [k for k in ("x", "y", "t", "p") if k not in (names or ())]
     if missing:
@@ -54,7 +56,7 @@ def _fields(events: Any, n_pol: int, name: str) -> dict[str, np.ndarray]:
         "t": np.asarray(events["t"]).astype(np.int64, copy=False),
         "x": np.asarray(events["x"]),
         "y": np.asarray(events["y"]),
-        "p": np.zeros(len(p), dtype=np.int8) if n_pol == 1 else (p != 0).astype(np.int8),
+        "p": np.zeros(len(p), dtype=np.int8) if n_pol == 1 else (p > 0).astype(np.int8),
     }
 
 
