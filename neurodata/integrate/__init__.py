@@ -1,5 +1,8 @@
 """Event-to-frame integration: SpikingJelly's public functions and Tonic's windowing, numpy or torch.
 
+The other representations (voxel grids, time surfaces, HATS, Bina-Rep, stacked histograms, sparse counts)
+live in `neurodata.integrate.representations` and are re-exported here.
+
 Frames are `[T, 2, H, W]`: channel 0 counts events with ``p == 0``, channel 1 events with ``p != 0``
 (SpikingJelly's rule; events built with `neurodata.make_events` already map -1/+1 polarity to 0/1).
 

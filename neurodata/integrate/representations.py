@@ -568,5 +568,8 @@ def local_time_surfaces(
     if is_torch(f.x):
         import torch
 
-        return torch.from_numpy(out).to(f.x.device, dtype=torch.float32 if dtype is np.float32 else dtype)
+        from neurodata.integrate._common import _torch_dtype
+
+        tdtype = dtype if isinstance(dtype, torch.dtype) else _torch_dtype(dtype)
+        return torch.from_numpy(out).to(f.x.device, dtype=tdtype)
     return out.astype(dtype, copy=False)
