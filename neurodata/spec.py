@@ -25,7 +25,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -126,7 +126,7 @@ class Windows:
 class Representation:
     """Base of the representations: what one window of events becomes. Subclasses are frozen dataclasses."""
 
-    kind: ClassVar[str]
+    kind: ClassVar[str]  # each subclass: a field of its own (init=False), so `dataclasses.asdict` names it
     #: "int" (exact counts) or "float": decides the default dtype and which cache codec stores it
     value_kind: ClassVar[str] = "float"
     default_dtype: ClassVar[str] = "float32"
@@ -140,7 +140,7 @@ class Representation:
         return 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **dataclasses.asdict(self)}
+        return dataclasses.asdict(self)
 
     def check_dtype(self, dtype: np.dtype) -> None:
         if self.value_kind == "float" and dtype.kind != "f":
@@ -151,7 +151,7 @@ class Representation:
 class Counts(Representation):
     """Event counts per polarity, `[2, H, W]` per window; without a window rule, Tonic's ``ToImage``."""
 
-    kind: ClassVar[str] = "counts"
+    kind: str = field(default="counts", init=False, repr=False)
     value_kind: ClassVar[str] = "int"
     default_dtype: ClassVar[str] = "uint16"
 
@@ -164,7 +164,7 @@ class Counts(Representation):
 class SparseCounts(Counts):
     """`Counts`, read back as a torch sparse COO tensor `[T, 2, H, W]` (Tonic's ``ToSparseTensor``)."""
 
-    kind: ClassVar[str] = "sparse_counts"
+    kind: str = field(default="sparse_counts", init=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ class VoxelGrid(Representation):
 
     n_time_bins: int = 10
     convention: str = "eraft"
-    kind: ClassVar[str] = "voxel_grid"
+    kind: str = field(default="voxel_grid", init=False, repr=False)
 
     def __post_init__(self) -> None:
         _positive_int("VoxelGrid", "n_time_bins", self.n_time_bins)
@@ -201,7 +201,7 @@ class TimeSurface(Representation):
     """
 
     tau: float = 5000.0
-    kind: ClassVar[str] = "time_surface"
+    kind: str = field(default="time_surface", init=False, repr=False)
 
     def __post_init__(self) -> None:
         _positive_float(self, "tau")
@@ -223,7 +223,7 @@ class AveragedTimeSurface(Representation):
     time_window: float = 1000.0
     tau: float = 100.0
     decay: str = "exp"
-    kind: ClassVar[str] = "averaged_time_surface"
+    kind: str = field(default="averaged_time_surface", init=False, repr=False)
 
     def __post_init__(self) -> None:
         _positive_int("AveragedTimeSurface", "cell_size", self.cell_size)
@@ -254,7 +254,7 @@ class BinaRep(Representation):
     """
 
     n_bits: int = 8
-    kind: ClassVar[str] = "bina_rep"
+    kind: str = field(default="bina_rep", init=False, repr=False)
 
     def __post_init__(self) -> None:
         _positive_int("BinaRep", "n_bits", self.n_bits)
@@ -276,7 +276,7 @@ class StackedHistogram(Representation):
 
     n_bins: int = 10
     count_cutoff: int = 255
-    kind: ClassVar[str] = "stacked_histogram"
+    kind: str = field(default="stacked_histogram", init=False, repr=False)
     value_kind: ClassVar[str] = "int"
     default_dtype: ClassVar[str] = "uint8"
 
@@ -336,7 +336,7 @@ def parse_representation(text: str) -> tuple[Representation, Windows | None]:
         hint = f"; did you mean {close}?" if close else ""
         raise ValueError(f"unknown representation {name!r}{hint} known: {sorted(REPRESENTATIONS)}")
     cls = REPRESENTATIONS[name]
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = {f.name for f in dataclasses.fields(cls) if f.init}
     params: dict[str, Any] = {}
     window_params: dict[str, Any] = {}
     window_keys = {f.name for f in dataclasses.fields(Windows)}
@@ -385,6 +385,11 @@ class FrameSpec:
     representation: Representation | None = None
 
     def __post_init__(self) -> None:
+        # the nested forms `dataclasses.asdict` and `to_dict` write, so FrameSpec(**asdict(spec)) == spec
+        if isinstance(self.windows, dict):
+            object.__setattr__(self, "windows", Windows(**self.windows))
+        if isinstance(self.representation, dict):
+            object.__setattr__(self, "representation", representation_from_dict(self.representation))
         rep = self.representation
         if rep is not None and not isinstance(rep, Representation):
             raise ValueError(f"representation must be a Representation (e.g. VoxelGrid(10)), got {rep!r}")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from neurodata.events import SensorSize
@@ -93,6 +95,7 @@ def test_every_representation_and_window_parameter_changes_the_key() -> None:
     for spec in REPRESENTED:
         assert FrameSpec.from_dict(spec.to_dict()) == spec
         assert FrameSpec.from_dict(spec.to_dict()).key() == spec.key()
+        assert FrameSpec(**dataclasses.asdict(spec)) == spec  # the form weights files store
 
 
 def test_default_dtypes_and_shapes() -> None:
@@ -134,7 +137,7 @@ def test_parse_representation() -> None:
         ({"representation": VoxelGrid(3), "duration": 5, "frames_number": 2, "split_by": "time"}, "exactly one of"),
         ({"custom": "f", "representation": VoxelGrid(3)}, "integrates by itself"),
         ({"representation": "voxel_grid"}, "must be a Representation"),
-        ({"windows": {"time_window": 5}}, "must be a neurodata.spec.Windows"),
+        ({"windows": "time_window=5"}, "must be a neurodata.spec.Windows"),
     ],
 )
 def test_invalid_representation_specs_name_the_argument(kw: dict, message: str) -> None:
