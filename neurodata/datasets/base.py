@@ -37,7 +37,7 @@ from neurodata.datasets.prepared import EVENTS_NP, VERSION_SUFFIX, PreparedSourc
 from neurodata.download import Resource, download_file, verify_file
 from neurodata.errors import DatasetNotFoundError, NeurodataError
 from neurodata.events import SensorSize
-from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec
+from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec, Representation, SparseCounts, Windows, parse_representation
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,9 @@ class _Integrate:
         h, w, spec = self.sensor.height, self.sensor.width, self.spec
         if self.custom is not None:
             return np.asarray(self.custom(self._store.fields(i), h, w), dtype=np.float32)
+        if spec.representation is not None or spec.windows is not None:
+            t, keys = self._store.keys(i, with_t=True)
+            return integrate.represent_keys(keys, t, h, w, spec)
         # the store keeps checked pixel keys: the frames need no x/y/p, and 'number' not even t
         t, keys = self._store.keys(i, with_t=spec.split_by != "number")
         return integrate.integrate_keys(
@@ -144,7 +147,9 @@ class EventDataset(torch.utils.data.Dataset):
         download: bool = False,
         workers: int | None = None,
         progress: bool = True,
-        dtype: str = "uint16",
+        dtype: str | None = None,
+        representation: Representation | str | None = None,
+        windows: Windows | None = None,
     ) -> None:
         if data_type not in ("event", "frame"):
             raise ValueError(f"data_type must be 'event' or 'frame', got {data_type!r}")
@@ -163,6 +168,11 @@ class EventDataset(torch.utils.data.Dataset):
         )
         self.progress = progress
         self.spec: FrameSpec | None = None
+        if isinstance(representation, str):
+            representation, parsed = parse_representation(representation)
+            if parsed is not None and windows is not None:
+                raise ValueError("give the window rule once: in the representation string or as windows=")
+            windows = windows or parsed
         if data_type == "frame":
             custom_name = None
             if custom_integrate_function is not None:
@@ -177,9 +187,17 @@ class EventDataset(torch.utils.data.Dataset):
                 dtype=dtype,
                 orientation=self.orientation,
                 dataset_version=self.dataset_version(self.root),
+                windows=windows,
+                representation=representation,
             )
-        elif any(v is not None for v in (frames_number, split_by, duration, custom_integrate_function)):
-            raise ValueError("frames_number, split_by, duration and custom_integrate_function need data_type='frame'")
+        elif any(
+            v is not None
+            for v in (frames_number, split_by, duration, custom_integrate_function, representation, windows)
+        ):
+            raise ValueError(
+                "frames_number, split_by, duration, custom_integrate_function, representation and windows need "
+                "data_type='frame'"
+            )
         wanted = self.splits if train is None else ("train" if train else "test",)
         stores = self.prepare_events(self.root, download=download, workers=self.workers, progress=progress)
         self._events = [EventStore(stores[s]) for s in wanted]
@@ -349,7 +367,7 @@ class EventDataset(torch.utils.data.Dataset):
                 )
                 for split, store in events.items()
             }
-            return build_frame_cache(self.root, self.spec, plan, sensor.frame_shape)
+            return build_frame_cache(self.root, self.spec, plan, self.spec.frame_shape(sensor))
 
     # ------------------------------------------------------------------ subclass hooks
 
@@ -380,6 +398,8 @@ class EventDataset(torch.utils.data.Dataset):
         part, i = self._locate(int(index))
         if self._frames is not None:
             data: Any = self._frames[part].read(i, np.float32)
+            if isinstance(self.spec.representation, SparseCounts):
+                data = integrate.to_sparse_coo(data)
         else:
             data = self._events[part].fields(i)
         label: Any = int(self._events[part].labels[i])
@@ -397,11 +417,12 @@ class EventDataset(torch.utils.data.Dataset):
         write per sample instead of an allocation, a write and a copy. The array's memory is recycled
         (`neurodata.buffers`) once the batch and everything made from it are gone.
         """
-        if self._frames is None or self.transform is not None:
+        if self._frames is None or self.transform is not None or isinstance(self.spec.representation, SparseCounts):
             return [self[i] for i in indices]
         where = [self._locate(int(i)) for i in indices]
         lengths = [self._frames[part].length(i) for part, i in where]
-        batch = batch_pool().empty((len(where), max(lengths, default=0), *self.sensor.frame_shape), np.float32)
+        shape = self._frames[0].frame_shape
+        batch = batch_pool().empty((len(where), max(lengths, default=0), *shape), np.float32)
         jobs = []
         for k, ((part, i), n) in enumerate(zip(where, lengths, strict=True)):
             batch[k, n:] = 0  # recycled memory: the padding is written too
