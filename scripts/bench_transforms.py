@@ -63,8 +63,18 @@ def cases() -> list[tuple[str, Callable[[Any], Any]]]:
         ("DropPixel(coordinates)", lambda T: T.DropPixel(coordinates=[(i, i) for i in range(0, 128, 4)])),
         ("DropPixel(hot_pixel_frequency)", lambda T: T.DropPixel(hot_pixel_frequency=50)),
         (
-            "EventDownsampling(integrator)",
+            "EventDownsampling(integrator, dt=10 ms)",
             lambda T: T.EventDownsampling(s, (32, 32), "integrator", dt=10.0, noise_threshold=2),
+        ),
+        (
+            "EventDownsampling(integrator, dt=0.5 ms)",
+            lambda T: T.EventDownsampling(s, (20, 15), "integrator", dt=0.5, noise_threshold=3),
+        ),
+        (
+            "EventDownsampling(differentiator)",
+            lambda T: T.EventDownsampling(
+                s, (20, 15), "differentiator", dt=5.0, noise_threshold=2, differentiator_time_bins=2
+            ),
         ),
         ("MergePolarities", lambda T: T.MergePolarities()),
         ("RandomDropPixel", lambda T: T.RandomDropPixel(p=0.1, sensor_size=s)),

@@ -64,11 +64,19 @@ def _fires(
         raise ValueError(f"event downsampling: events fall outside the sensor {sensor}; the sensor_size is too small")
     sign = np.where(ev["p"][inside].astype(bool), 1, -1)
     key = (y * target[0] + x) * n + frame[inside]  # pixel-major, then window
-    uniq, inv = np.unique(key, return_inverse=True)
-    d = np.bincount(inv, weights=sign, minlength=len(uniq)).astype(np.int64)
-    busy = d != 0  # a window without net input cannot make a pixel fire: it was reset below threshold
-    uniq, d = uniq[busy], d[busy]
+    bins = n * target[0] * target[1]
+    if bins <= max(4 * len(key), 1 << 22):  # a dense histogram is cheaper than sorting the keys
+        dense = np.bincount(key, weights=sign, minlength=bins)
+        uniq = np.flatnonzero(dense)  # a window without net input cannot make a pixel fire (it was reset)
+        d = dense[uniq].astype(np.int64)
+    else:
+        uniq, inv = np.unique(key, return_inverse=True)
+        d = np.bincount(inv, weights=sign, minlength=len(uniq)).astype(np.int64)
+        busy = d != 0
+        uniq, d = uniq[busy], d[busy]
     pixel = uniq // n
+    if threshold == 1:  # every net input fires at once and resets: no state carries over
+        return uniq % n, pixel, d > 0
     starts = np.flatnonzero(np.r_[True, pixel[1:] != pixel[:-1]]) if len(pixel) else empty
     lengths = np.diff(np.r_[starts, len(pixel)])
     by_length = np.argsort(-lengths, kind="stable")

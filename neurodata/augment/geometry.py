@@ -53,11 +53,24 @@ def crop(events: E, origin: tuple[int, int], size: tuple[int, int]) -> E:
     keep = _in_range(ev["x"], max(x0, 0), x0 + w)
     keep &= _in_range(ev["y"], max(y0, 0), y0 + h)
     out = ev[keep]
-    if x0:
-        store(out, "x", out["x"] - np.int64(x0), "crop")
-    if y0:
-        store(out, "y", out["y"] - np.int64(y0), "crop")
+    for name, origin0, extent in (("x", x0, w), ("y", y0, h)):
+        if origin0:
+            _shift_inside(out, name, origin0, extent)
     return like(out, events)
+
+
+def _shift_inside(out: np.ndarray, name: str, origin: int, extent: int) -> None:
+    """``out[name] -= origin`` for coordinates known to land in ``[0, extent)``: in place, in the field's type
+    when it holds ``extent`` (no wider temporary, no range check: the crop's mask guarantees it)."""
+    dt = out.dtype[name]
+    if dt.kind in "iu" and extent - 1 <= np.iinfo(dt).max and abs(origin) <= np.iinfo(dt).max:
+        v = out[name]  # a view: the field is changed in place
+        if origin > 0:
+            np.subtract(v, dt.type(origin), out=v)
+        else:
+            np.add(v, dt.type(-origin), out=v)
+    else:
+        store(out, name, out[name] - np.int64(origin), "crop")
 
 
 def _size2(size: int | Sequence[int], where: str) -> tuple[int, int]:
@@ -76,7 +89,6 @@ def center_crop(events: E, sensor: Any, size: int | tuple[int, int]) -> E:
     width, height = sensor_wh(sensor, "center_crop")
     w, h = _size2(size, "center_crop")
     ev = struct_of(events, ("x", "y"), "center_crop")
-    check_inside(ev, width, height, "center_crop")
     return like(crop(ev, ((width - w) // 2, (height - h) // 2), (w, h)), events)
 
 

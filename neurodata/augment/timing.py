@@ -125,11 +125,20 @@ def time_jitter(
     return shift_times(events, shifts, clip_negative=clip_negative, sort=sort)
 
 
-def drop_time_window(events: E, start: float, stop: float) -> E:
-    """Drop the events with ``start <= t <= stop``."""
+def time_range(t: np.ndarray) -> tuple[float, float, bool]:
+    """``(t_min, t_max, sorted)`` of timestamps (the ends, without a pass over them, when sorted); (0, 0) if empty."""
+    if not len(t):
+        return 0.0, 0.0, True
+    if _is_sorted(t):
+        return float(t[0]), float(t[-1]), True
+    return float(t.min()), float(t.max()), False
+
+
+def drop_time_window(events: E, start: float, stop: float, *, is_sorted: bool | None = None) -> E:
+    """Drop the events with ``start <= t <= stop`` (`is_sorted`: what the caller already knows of t)."""
     ev = struct_of(events, ("t",), "drop_time_window")
     t = ev["t"]
-    if _is_sorted(t):
+    if is_sorted if is_sorted is not None else _is_sorted(t):
         a, b = np.searchsorted(t, start, side="left"), np.searchsorted(t, stop, side="right")
         return like(np.concatenate([ev[:a], ev[max(a, b) :]]), events)
     return like(ev[(t < start) | (t > stop)], events)
@@ -143,10 +152,10 @@ def drop_by_time(events: E, duration_ratio: float, rng: np.random.Generator) -> 
     ev = struct_of(events, ("t",), "drop_by_time")
     if not len(ev):
         return like(ev.copy(), events)
-    t0, t1 = float(ev["t"].min()), float(ev["t"].max())
+    t0, t1, ordered = time_range(ev["t"])
     length = (t1 - t0) * r
     start = rng.uniform(t0, t1 - length)
-    return drop_time_window(events, start, start + length)
+    return drop_time_window(events, start, start + length, is_sorted=ordered)
 
 
 def require_sorted(events: Any, where: str) -> None:

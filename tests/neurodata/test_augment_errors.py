@@ -68,7 +68,6 @@ def test_empty_streams_give_empty_results(fn) -> None:
     [
         (lambda e: F.flip_lr(e, (4, 6)), r"x=\d+, outside 0..3: the sensor_size is too small"),
         (lambda e: F.flip_ud(e, (8, 2)), r"y=\d+, outside 0..1"),
-        (lambda e: F.center_crop(e, (4, 4), 2), "too small"),
         (lambda e: F.denoise(e, (3, 3), 10), "too small"),
         (lambda e: F.drop_pixel_mask(e, np.zeros((2, 2), bool)), "too small"),
         (lambda e: F.downsample(e, sensor=(4, 4), target_size=(2, 2)), "too small"),

@@ -304,3 +304,25 @@ def test_compose_runs_on_empty_streams() -> None:
     ours = OT.Compose([getattr(OT, n)(**k) for n, k in chain])(empty)
     assert theirs.dtype.names is not None
     assert ours.shape == (2, 2, 30, 40)
+
+
+def test_representation_functional_names() -> None:
+    tn = tonic()
+    ev = _events(n=2000)
+    ev["t"] -= ev["t"][0]
+    np.testing.assert_allclose(
+        OF.to_voxel_grid_numpy(ev, SENSOR, 5),
+        tn.functional.to_voxel_grid_numpy(ev.copy(), SENSOR, 5),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    np.testing.assert_allclose(
+        OF.to_timesurface_numpy(ev, SENSOR, 50_000, 10_000),
+        tn.functional.to_timesurface_numpy(ev, SENSOR, 50_000, 10_000),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+    frames = OT.ToFrame(sensor_size=SENSOR, n_event_bins=8)(ev).clip(0, 1)
+    np.testing.assert_array_equal(OF.to_bina_rep_numpy(frames, 2, 4), tn.functional.to_bina_rep_numpy(frames, 2, 4))
+    with pytest.raises(ValueError, match="overlapping windows"):
+        OF.to_timesurface_numpy(ev, SENSOR, 50_000, 10_000, overlap=10)

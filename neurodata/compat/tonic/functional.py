@@ -15,7 +15,9 @@ import numpy as np
 from neurodata import functional as F
 from neurodata.augment._fields import check_probability, struct_of
 from neurodata.augment.geometry import check_covariance
+from neurodata.augment.timing import time_range
 from neurodata.compat.tonic._frame import to_frame_numpy
+from neurodata.compat.tonic._representations import ToAveragedTimesurface, ToBinaRep, ToTimesurface, ToVoxelGrid
 
 __all__ = [
     "crop_numpy",
@@ -34,7 +36,11 @@ __all__ = [
     "spatial_jitter_numpy",
     "time_jitter_numpy",
     "time_skew_numpy",
+    "to_averaged_timesurface_numpy",
+    "to_bina_rep_numpy",
     "to_frame_numpy",
+    "to_timesurface_numpy",
+    "to_voxel_grid_numpy",
     "uniform_noise_numpy",
 ]
 
@@ -90,10 +96,10 @@ def drop_by_time_numpy(events: np.ndarray, duration_ratio: float | tuple[float, 
         duration_ratio = np.random.uniform(duration_ratio[0], duration_ratio[1])
     if not len(ev):
         return ev.copy()
-    t0, t1 = float(ev["t"].min()), float(ev["t"].max())
+    t0, t1, ordered = time_range(ev["t"])
     length = (t1 - t0) * float(duration_ratio)
     start = np.random.uniform(t0, t1 - length)
-    return F.drop_time_window(events, start, start + length)
+    return F.drop_time_window(events, start, start + length, is_sorted=ordered)
 
 
 def drop_by_area_numpy(
@@ -265,3 +271,40 @@ def differentiator_downsample(
         include_incomplete=False,
     )
     return _tonic_layout(out)
+
+
+# the representations: Tonic's functional names for the transforms of `_representations`
+
+
+def to_voxel_grid_numpy(events: np.ndarray, sensor_size: Any, n_time_bins: int = 10) -> np.ndarray:
+    """Voxel grid `[n_time_bins, 1, H, W]` (`ToVoxelGrid`)."""
+
+    return ToVoxelGrid(sensor_size, n_time_bins)(events)
+
+
+def to_timesurface_numpy(events: np.ndarray, sensor_size: Any, dt: float, tau: float, overlap: int = 0) -> np.ndarray:
+    """Time surfaces `[M, P, H, W]` at the ends of `dt` windows (`ToTimesurface`); ``overlap`` must be 0."""
+
+    if overlap:
+        raise ValueError(f"to_timesurface_numpy: overlapping windows are not offered here (overlap={overlap!r})")
+    return ToTimesurface(sensor_size, dt, tau)(events)
+
+
+def to_averaged_timesurface_numpy(
+    events: np.ndarray,
+    sensor_size: Any,
+    cell_size: int,
+    surface_size: int,
+    time_window: float,
+    tau: float,
+    decay: str,
+) -> np.ndarray:
+    """HATS `[cells, P, surface_size, surface_size]` (`ToAveragedTimesurface`)."""
+
+    return ToAveragedTimesurface(sensor_size, surface_size, cell_size, time_window, tau, decay)(events)
+
+
+def to_bina_rep_numpy(event_frames: Any, n_frames: int = 1, n_bits: int = 8) -> Any:
+    """Bina-Rep `[n_frames, P, H, W]` of `[n_frames * n_bits, P, H, W]` event frames (`ToBinaRep`)."""
+
+    return ToBinaRep(n_frames, n_bits)(event_frames)
