@@ -72,7 +72,7 @@ RatioOption = Annotated[
 ]
 SeedOption = Annotated[
     Optional[int],  # noqa: UP045
-    typer.Option("--seed", help="Datasets without an official split: seed of the partition."),
+    typer.Option("--split-seed", help="Datasets without an official split: seed of the partition."),
 ]
 
 
@@ -135,7 +135,7 @@ def info(
     typer.echo(f"{cls.name}: {cls.__name__} ({(cls.__doc__ or '').strip().splitlines()[0]})")
     typer.echo(f"sensor {cls.sensor.width}x{cls.sensor.height}, splits {', '.join(cls.splits)}")
     if cls.splits == ("all",):
-        typer.echo("no official split: train/test come from --split-scheme, --train-ratio and --seed")
+        typer.echo("no official split: train/test come from --split-scheme, --train-ratio and --split-seed")
     typer.echo("classes: " + ", ".join(f"{i}={c}" for i, c in enumerate(cls.classes)))
     for r in cls.resources:
         typer.echo(f"file {r.filename}: md5 {r.md5}" + (f", mirrors: {', '.join(r.urls)}" if r.urls else ", manual"))
@@ -229,7 +229,7 @@ def prepare(
     format: FormatOption = None,
     split_scheme: SchemeOption = None,
     train_ratio: RatioOption = None,
-    seed: SeedOption = None,
+    split_seed: SeedOption = None,
 ) -> None:
     """Decode NAME once into an event store and, with --frames or --duration, build its frame cache."""
     start = time.perf_counter()
@@ -237,7 +237,7 @@ def prepare(
     if frames is not None or duration is not None:
         frame_kw = {"data_type": "frame", "frames_number": frames, "split_by": split_by if frames else None,
                     "duration": duration}
-    split = SplitOptions(split_scheme, train_ratio, seed)
+    split = SplitOptions(split_scheme, train_ratio, split_seed)
     common = {"root": root, "cache": cache, "default_home": DEFAULT_HOME, "split": split,
               "folder": FolderOptions(labels, sensor, classes, format), "download": download, "workers": workers,
               "progress": _progress()}
@@ -248,7 +248,7 @@ def prepare(
         sizes = [len(open_dataset(name, **common, **frame_kw, train=t)) for t in (True, False)]
         log.info("train/test partition (%s): %d / %d samples", ", ".join(split.given), *sizes)
     elif ds.splits == ("all",):
-        log.info("no official split: training partitions it by --train-ratio and --seed (see --help)")
+        log.info("no official split: training partitions it by --train-ratio and --split-seed (see --help)")
 
 
 @app.command()

@@ -149,7 +149,7 @@ class SplitOptions:
 
     @property
     def given(self) -> list[str]:
-        names = ("--split-scheme", "--train-ratio", "--seed")
+        names = ("--split-scheme", "--train-ratio", "--split-seed")
         return [n for n, v in zip(names, (self.scheme, self.train_ratio, self.seed), strict=True) if v is not None]
 
 

@@ -76,7 +76,7 @@ def test_every_verb_on_every_dataset(name: str, miniatures: dict[str, Path], tmp
     verified = ok("verify", *where)
     assert verified.startswith("ok ")
     no_split = name == "folder" or DATASETS.get(name).splits == ("all",)
-    split = ["--train-ratio", "0.5", "--seed", "1"] if no_split else []
+    split = ["--train-ratio", "0.5", "--split-seed", "1"] if no_split else []
     ok("prepare", *where, *cache, "--frames", "3", "--split-by", "time", *split, "-q")
     ok("prepare", *where, *cache, "--duration", "50000", "-q")
     gif, png = tmp_path / "s.gif", tmp_path / "s.png"
