@@ -314,7 +314,8 @@ class Trainer:
                 writer.writeheader()
             writer.writerow(row)
         _tensorboard(self.out_dir, s)
-        what = " on ".join(str(self.meta[k]) for k in ("model", "dataset") if self.meta.get(k))
+        net = self.meta.get("model") or self.meta.get("nir_source") or type(self.model).__name__
+        what = f"{net} on {self.meta['dataset']}" if self.meta.get("dataset") else str(net)
         plot_history(self.history, self.out_dir / "curve.png", title=f"{self.out_dir.name}: {what}" if what else
                      self.out_dir.name)
 
