@@ -368,7 +368,7 @@ def finetune(
 
     Prints the test accuracy before and after, so that a fine-tuning that made things worse shows.
     """
-    from snnmodels.train.finetune import head_name, load_pretrained, replace_head
+    from snnmodels.train.finetune import head_name, replace_head
 
     check_folder(out, "--out")
     if (weights is None) == (source is None):
@@ -392,7 +392,7 @@ def finetune(
         raise UsageError("--model-arg does not apply to a NIR graph (its architecture is in the file)")
     if src.endswith(".pt"):
         _load_checkpoint(Path(src))  # a clear error for a file that is not one of ours
-    net = replace_head(load_pretrained(src, model=model, dt=dt, **extra), n_classes)
+    net = replace_head(_pretrained(src, model, dt, extra), n_classes)
     cfg = _config(None, epochs=epochs, batch_size=batch_size, lr=lr, backbone_lr_scale=backbone_lr_scale,
                   freeze_backbone=freeze_backbone, head_prefix=head_name(net), device=device)
     meta = {"model": getattr(net, "model_name", model), "model_args": extra, "num_classes": n_classes,
@@ -406,6 +406,22 @@ def finetune(
     trainer.fit()
     typer.echo(f"before fine-tuning: test accuracy {before.top1:.4f}; after: {_report_best(trainer, out, len(te))}; "
                f"fine-tuned from {src}; run in {out}")
+
+
+def _pretrained(src: str, model: str | None, dt: float | None, extra: dict[str, Any]) -> Any:
+    """`load_pretrained`, with a NIR file that cannot be imported reported as such (whatever h5py or nir raised)."""
+    from snnmodels.export import ExportError
+    from snnmodels.train.finetune import load_pretrained
+
+    if not src.endswith(".nir"):
+        return load_pretrained(src, model=model, dt=dt, **extra)
+    try:
+        return load_pretrained(src, dt=dt)
+    except ExportError:
+        raise
+    except (KeyError, TypeError, OSError, ValueError, AttributeError) as err:
+        raise UsageError(f"--from {src} is not a NIR graph that can be imported ({type(err).__name__}: "
+                         f"{one_line(err)[:200]}); give a file written by nir.write") from None
 
 
 def _nir_weights(name: str | None) -> Any:

@@ -280,3 +280,20 @@ def test_make_sample_writes_what_verify_accepts(tmp_path: Path) -> None:
     assert ok("verify", "n-mnist", "--root", str(root)).count("ok ") == 2
     manifest = json.loads((root / "download" / "sample.json").read_text())
     assert {r["filename"] for r in manifest["resources"]} == {"Train.zip", "Test.zip"}
+
+
+def test_the_quick_commands_never_import_torch() -> None:
+    """What keeps `neurodata --help`, `list` and `info` fast (scripts/bench_startup.py times them)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import sys; from typer.testing import CliRunner; from neurodata.cli import app; r = CliRunner(); "
+            "outs = [r.invoke(app, a) for a in (['--help'], ['list'], ['info', 'n-mnist'], ['info', sys.argv[1]])]; "
+            "assert all(o.exit_code == 0 for o in outs), [o.output for o in outs]; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    sample = SHARED_DATA / "real" / "aedat2" / "dvs128_alex_walking_again.aedat"
+    if not sample.exists():
+        pytest.skip(f"{sample} is absent")
+    subprocess.run([sys.executable, "-c", code, str(sample)], check=True, cwd=REPO, timeout=60)

@@ -317,6 +317,10 @@ def cifar(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["finetune", "n-mnist", "--root", "{nmnist}"], r"give exactly one of --weights NAME"),
         (["finetune", "n-mnist", "--root", "{nmnist}", "--weights", "no_such"], r"unknown weights 'no_such'"),
         (["finetune", "n-mnist", "--root", "{nmnist}", "--from", "{empty}/x.nir"], r"--from .*x\.nir: no such file"),
+        (["finetune", "n-mnist", "--root", "{nmnist}", "--from", "{text_nir}"],
+         r"--from .*text\.nir is not a NIR graph that can be imported"),
+        (["finetune", "n-mnist", "--root", "{nmnist}", "--from", "{hdf5_nir}"],
+         r"--from .*h5\.nir is not a NIR graph that can be imported"),
     ],
 )
 def test_each_mistake_is_one_line(args: list[str], expect: str, tmp_path: Path, nmnist: Path, cifar: Path,
@@ -330,8 +334,14 @@ def test_each_mistake_is_one_line(args: list[str], expect: str, tmp_path: Path, 
     ckpt = load_checkpoint(trained[0] / "best.pt")
     ckpt["meta"]["model_args"] = {"channels": 8, "avgpool": True}
     torch.save(ckpt, other)
+    (tmp_path / "text.nir").write_text("not a graph")
+    import h5py
+
+    with h5py.File(tmp_path / "h5.nir", "w") as f:  # HDF5, but not NIR
+        f["x"] = np.zeros(3)
     values = {"nmnist": str(nmnist), "empty": str(empty), "file": str(tmp_path / "a.txt"), "cifar": str(cifar),
-              "truncated": str(cut), "other": str(other)}
+              "truncated": str(cut), "other": str(other), "text_nir": str(tmp_path / "text.nir"),
+              "hdf5_nir": str(tmp_path / "h5.nir")}
     line = fails(*(a.format(**values) for a in args))
     assert re.search(expect, line), line
 
@@ -351,3 +361,17 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
     for name in ("sample.gif", "nmnist_net.nir", "run/curve.png", "run/best.pt"):
         assert (tmp_path / name).exists(), name
     assert re.search(r"test accuracy \d\.\d{3} on 96 samples", result.output)
+
+
+def test_the_quick_commands_never_import_torch() -> None:
+    """What keeps `snnmodels --help` and `list-models` fast (scripts/bench_startup.py times them)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import sys; from typer.testing import CliRunner; from snnmodels.cli import app; r = CliRunner(); "
+            "outs = [r.invoke(app, a) for a in (['--help'], ['list-models'], ['train', '--help'])]; "
+            "assert all(o.exit_code == 0 for o in outs), [o.output for o in outs]; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=60)
