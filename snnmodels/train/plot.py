@@ -14,13 +14,26 @@ def plot_history(history: Sequence[Any], path: Path, *, title: str | None = None
     visible; `title` (e.g. the run, model and dataset) heads the figure.
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
+    fig = history_figure(history, title=title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def history_figure(history: Sequence[Any], *, title: str | None = None) -> Any:
+    """The matplotlib figure `plot_history` saves (two axes: loss, accuracy)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     epochs = [s.epoch for s in history]
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.8))
     style = {"marker": "o", "markersize": 3} if len(epochs) < 30 else {}
@@ -41,9 +54,4 @@ def plot_history(history: Sequence[Any], path: Path, *, title: str | None = None
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return fig

@@ -297,3 +297,43 @@ def test_the_quick_commands_never_import_torch() -> None:
     if not sample.exists():
         pytest.skip(f"{sample} is absent")
     subprocess.run([sys.executable, "-c", code, str(sample)], check=True, cwd=REPO, timeout=60)
+
+
+def test_a_missing_optional_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    path = SHARED_DATA / "real" / "aedat4" / "tonic_sample.aedat4"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    monkeypatch.setitem(sys.modules, "dv_processing", None)  # import fails, as when not installed
+    monkeypatch.setitem(sys.modules, "faery", None)
+    line = fails("info", str(path))
+    assert "needs the optional package" in line
+    assert "pip install 'neurodata-snnmodels[formats]'" in line
+
+
+@pytest.mark.parametrize("name", DATASETS.names())
+def test_spikingjelly_extracted_layout_is_read_without_archives(name: str, miniatures: dict[str, Path],
+                                                                tmp_path: Path) -> None:
+    """Every archive unpacked into ROOT/extract (what SpikingJelly leaves), the archives gone: the same samples."""
+    from neurodata.archive import extract_archive
+
+    cls = DATASETS.get(name)
+    if not cls.tree_layout:
+        pytest.skip(f"{name} declares no extracted layout")
+    source = miniatures[name]
+    for archive in sorted((source / "download").iterdir()):
+        if archive.name != "sample.json":
+            unpacked = extract_archive(archive, tmp_path / "unpacked" / archive.name)
+            shutil.copytree(unpacked, tmp_path / "root" / "extract", dirs_exist_ok=True)
+    root = tmp_path / "root"
+    assert cls.locate(root).kind == "tree"
+    assert ok("verify", name, "--root", str(root)).startswith(f"ok {root / 'extract'} (an extracted tree")
+    split = {"train": False} if cls.splits != ("all",) else {}
+    ours = cls(root, progress=False, **split)
+    theirs = cls(source, progress=False, **split)
+    assert len(ours) == len(theirs) > 0
+    assert list(ours.targets) == list(theirs.targets)
+    for i in range(len(ours)):
+        for field in "txyp":
+            np.testing.assert_array_equal(ours[i][0][field], theirs[i][0][field])

@@ -375,3 +375,12 @@ def test_the_quick_commands_never_import_torch() -> None:
             "assert all(o.exit_code == 0 for o in outs), [o.output for o in outs]; "
             "assert 'torch' not in sys.modules, 'torch was imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=60)
+
+
+def test_a_missing_optional_package_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "nir", None)  # import fails, as when not installed
+    line = fails("export", "nmnist_net", "--input-shape", "2,34,34", "--avgpool", "--out", str(tmp_path / "m.nir"))
+    assert re.search(r"needs the 'nir' package; install it with `pip install nir` \(or the project's `export` extra\)",
+                     line), line

@@ -271,3 +271,28 @@ def test_cuda_without_a_gpu_and_empty_sets_are_clear_errors() -> None:
         trainer.evaluate()
     with pytest.raises(ValueError, match=r"the training set is empty"):
         Trainer(tiny_net(), CFG, QuadrantFrames(0), None, None, progress=False).fit()
+
+
+def test_the_curve_has_a_title_whole_epochs_and_room_at_0_and_1(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from snnmodels.train import EpochStats
+    from snnmodels.train.plot import history_figure
+
+    history = [EpochStats(e, 2.0 / e, min(1.0, 0.4 * e), 2.2 / e, min(1.0, 0.45 * e)) for e in range(1, 4)]
+    fig = history_figure(history, title="run: nmnist_net on n-mnist")
+    try:
+        loss, acc = fig.axes
+        assert fig._suptitle.get_text() == "run: nmnist_net on n-mnist"
+        for ax in (loss, acc):
+            ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+            assert ticks and all(float(t).is_integer() for t in ticks), ticks
+        low, high = acc.get_ylim()
+        assert low < 0 and high > 1  # accuracy 0 and 1 stay off the frame
+        assert [line.get_label() for line in acc.get_lines()] == ["train", "val"]
+    finally:
+        plt.close(fig)
+    trainer = Trainer(tiny_net(), CFG.replace(epochs=1), QuadrantFrames(8), QuadrantFrames(8), tmp_path / "r",
+                      progress=False, meta={"model": "tiny", "dataset": "quadrants"})
+    trainer.fit()
+    assert (tmp_path / "r" / "curve.png").stat().st_size > 1000
