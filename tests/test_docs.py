@@ -64,7 +64,8 @@ def _run(blocks: list[tuple[str, str]], where: str, env: dict[str, str]) -> None
             continue
         for line in code.strip().splitlines():
             result = subprocess.run(line, shell=True, env=env, capture_output=True, text=True, timeout=600)
-            assert result.returncode == 0, f"{where} block {i}: {line}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+            output = f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+            assert result.returncode == 0, f"{where} block {i}: {line}\n{output}"
 
 
 @pytest.mark.slow

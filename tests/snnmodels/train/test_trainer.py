@@ -286,9 +286,11 @@ def test_the_curve_has_a_title_whole_epochs_and_room_at_0_and_1(tmp_path: Path) 
         assert fig._suptitle.get_text() == "run: nmnist_net on n-mnist"
         for ax in (loss, acc):
             ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
-            assert ticks and all(float(t).is_integer() for t in ticks), ticks
+            assert ticks
+            assert all(float(t).is_integer() for t in ticks), ticks
         low, high = acc.get_ylim()
-        assert low < 0 and high > 1  # accuracy 0 and 1 stay off the frame
+        assert low < 0  # accuracy 0 and 1 stay off the frame
+        assert high > 1
         assert [line.get_label() for line in acc.get_lines()] == ["train", "val"]
     finally:
         plt.close(fig)
