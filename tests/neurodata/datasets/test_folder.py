@@ -15,8 +15,11 @@ from neurodata.io import read_atis_bin, write_aedat2, write_atis_bin
 from neurodata.testing import random_events
 
 
-def _write(path: Path, rng: np.random.Generator, n: int = 50, sensor: SensorSize = SensorSize(20, 10)) -> np.ndarray:
-    ev = random_events(rng, sensor, n)
+SENSOR = SensorSize(20, 10)
+
+
+def _write(path: Path, rng: np.random.Generator, n: int = 50) -> np.ndarray:
+    ev = random_events(rng, SENSOR, n)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atis_bin(path, ev)
     return ev
