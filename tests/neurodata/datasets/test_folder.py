@@ -14,7 +14,6 @@ from neurodata.events import SensorSize
 from neurodata.io import read_atis_bin, write_aedat2, write_atis_bin
 from neurodata.testing import random_events
 
-
 SENSOR = SensorSize(20, 10)
 
 
