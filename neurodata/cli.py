@@ -230,13 +230,23 @@ def prepare(
     split_scheme: SchemeOption = None,
     train_ratio: RatioOption = None,
     split_seed: SeedOption = None,
+    representation: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--repr",
+            help="A representation and its parameters, NAME[:key=value,...] (voxel_grid, time_surface, "
+            "averaged_time_surface, bina_rep, stacked_histogram, counts, sparse_counts); Tonic window keys "
+            "(time_window, event_count, n_time_bins, n_event_bins, overlap, include_incomplete) give its "
+            "windows, e.g. 'time_surface:tau=5000,time_window=50000'; or use --frames/--duration.",
+        ),
+    ] = None,
 ) -> None:
-    """Decode NAME once into an event store and, with --frames or --duration, build its frame cache."""
+    """Decode NAME once into an event store and, with --frames, --duration or --repr, build its frame cache."""
     start = time.perf_counter()
     frame_kw: dict[str, Any] = {}
-    if frames is not None or duration is not None:
+    if frames is not None or duration is not None or representation is not None:
         frame_kw = {"data_type": "frame", "frames_number": frames, "split_by": split_by if frames else None,
-                    "duration": duration}
+                    "duration": duration, "representation": representation}
     split = SplitOptions(split_scheme, train_ratio, split_seed)
     common = {"root": root, "cache": cache, "default_home": DEFAULT_HOME, "split": split,
               "folder": FolderOptions(labels, sensor, classes, format), "download": download, "workers": workers,

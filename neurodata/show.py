@@ -30,13 +30,26 @@ def _as_array(frames: Any) -> np.ndarray:
     return x
 
 
-def frames_to_rgb(frames: Any) -> np.ndarray:
-    """`[T, 2, H, W]` counts -> `[T, H, W, 3]` uint8: OFF (channel 0) blue, ON (channel 1) orange.
+STYLES = ("readable", "spikingjelly")
 
-    Each frame is scaled by its own 99th percentile of non-zero counts.
+
+def frames_to_rgb(frames: Any, *, style: str = "readable") -> np.ndarray:
+    """`[T, 2, H, W]` counts -> `[T, H, W, 3]` uint8.
+
+    ``style='readable'``: OFF (channel 0) blue, ON (channel 1) orange, each frame scaled by its own 99th
+    percentile of non-zero counts. ``style='spikingjelly'``: SpikingJelly's picture, channel 0 green and
+    channel 1 blue on black, the whole stack scaled by its peak (used by `neurodata.compat.spikingjelly`).
     """
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, got {style!r}")
     x = _as_array(frames)
     rgb = np.empty((x.shape[0], x.shape[2], x.shape[3], 3), dtype=np.uint8)
+    if style == "spikingjelly":
+        peak = float(x.max()) or 1.0
+        rgb[..., 0] = 0
+        rgb[..., 1] = np.clip(x[:, 0] / peak * 255.0, 0, 255)
+        rgb[..., 2] = np.clip(x[:, 1] / peak * 255.0, 0, 255)
+        return rgb
     for k, frame in enumerate(x):
         nonzero = frame[frame > 0]
         peak = float(np.percentile(nonzero, 99)) if nonzero.size else 1.0
@@ -51,7 +64,7 @@ def magnification(height: int, width: int) -> int:
     return max(1, math.ceil(MIN_SIDE / max(height, width, 1)))
 
 
-def _labelled(rgb: np.ndarray, scale: int) -> list[Any]:
+def _labelled(rgb: np.ndarray, scale: int, counter: bool = True) -> list[Any]:
     """PIL images of the frames, magnified by `scale` (nearest), each with ``k/T`` in its top-left corner."""
     from PIL import Image, ImageDraw
 
@@ -61,6 +74,9 @@ def _labelled(rgb: np.ndarray, scale: int) -> list[Any]:
         im = Image.fromarray(frame)
         if scale > 1:
             im = im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST)
+        if not counter:
+            images.append(im)
+            continue
         draw = ImageDraw.Draw(im)
         text = f"{k + 1}/{total}"
         box = draw.textbbox((3, 2), text)
@@ -83,16 +99,23 @@ def _atomic_save(path: Path, save: Any) -> Path:
 
 
 def play_frame(
-    frames: Any, save_gif_to: str | Path | None = None, *, scale: int | None = None, frame_ms: int = 100
+    frames: Any,
+    save_gif_to: str | Path | None = None,
+    *,
+    scale: int | None = None,
+    frame_ms: int = 100,
+    style: str = "readable",
 ) -> None:
     """Write frames as an animated GIF to `save_gif_to` (SpikingJelly's name), or show them with matplotlib.
 
     Args:
         frames: `[T, 2, H, W]` array or tensor of counts.
-        scale: integer magnification (nearest neighbour); default: `magnification` of the sensor.
+        scale: integer magnification (nearest neighbour); default: `magnification` of the sensor ('readable'),
+            1 ('spikingjelly').
         frame_ms: display time of one frame.
+        style: 'readable' (the module docstring) or 'spikingjelly' (its colours and size, no frame counter).
     """
-    rgb = frames_to_rgb(frames)
+    rgb = frames_to_rgb(frames, style=style)
     if save_gif_to is None:
         import matplotlib.pyplot as plt
         from matplotlib.animation import FuncAnimation
@@ -110,7 +133,8 @@ def play_frame(
         plt.show()
         del anim
         return
-    images = _labelled(rgb, scale or magnification(*rgb.shape[1:3]))
+    readable = style == "readable"
+    images = _labelled(rgb, scale or (magnification(*rgb.shape[1:3]) if readable else 1), counter=readable)
     _atomic_save(
         Path(save_gif_to),
         lambda tmp: images[0].save(

@@ -32,11 +32,12 @@ from neurodata.cache import (
     frames_dir,
     write_event_store,
 )
+from neurodata.datasets.prepared import EVENTS_NP, VERSION_SUFFIX, PreparedSource, prepared_source
 from neurodata.datasets.source import Source, ensure_writable, tree_digest
 from neurodata.download import Resource, download_file, verify_file
 from neurodata.errors import DatasetNotFoundError, NeurodataError
 from neurodata.events import SensorSize
-from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec
+from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec, Representation, SparseCounts, Windows, parse_representation
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class _Workers:
 # below these sizes the work takes less than starting worker processes (each imports torch, ~2 s)
 _PARALLEL_MIN_BYTES = 64 << 20
 _PARALLEL_MIN_EVENTS = 20_000_000
+_PARALLEL_MIN_FILES = 20_000  # SpikingJelly npz files (N-MNIST's 70,000 are worth the workers)
 
 
 def default_workers() -> int:
@@ -102,6 +104,9 @@ class _Integrate:
         h, w, spec = self.sensor.height, self.sensor.width, self.spec
         if self.custom is not None:
             return np.asarray(self.custom(self._store.fields(i), h, w), dtype=np.float32)
+        if spec.representation is not None or spec.windows is not None:
+            t, keys = self._store.keys(i, with_t=True)
+            return integrate.represent_keys(keys, t, h, w, spec)
         # the store keeps checked pixel keys: the frames need no x/y/p, and 'number' not even t
         t, keys = self._store.keys(i, with_t=spec.split_by != "number")
         return integrate.integrate_keys(
@@ -152,7 +157,9 @@ class EventDataset:
         download: bool = False,
         workers: int | None = None,
         progress: bool = True,
-        dtype: str = "uint16",
+        dtype: str | None = None,
+        representation: Representation | str | None = None,
+        windows: Windows | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
         if data_type not in ("event", "frame"):
@@ -174,6 +181,11 @@ class EventDataset:
         )
         self.progress = progress
         self.spec: FrameSpec | None = None
+        if isinstance(representation, str):
+            representation, parsed = parse_representation(representation)
+            if parsed is not None and windows is not None:
+                raise ValueError("give the window rule once: in the representation string or as windows=")
+            windows = windows or parsed
         if data_type == "frame":
             custom_name = None
             if custom_integrate_function is not None:
@@ -187,10 +199,18 @@ class EventDataset:
                 custom=custom_name,
                 dtype=dtype,
                 orientation=self.orientation,
-                dataset_version=self.dataset_version(self.root, self.source),
+                dataset_version=self.dataset_version(self.root, self.source, self.cache_root),
+                windows=windows,
+                representation=representation,
             )
-        elif any(v is not None for v in (frames_number, split_by, duration, custom_integrate_function)):
-            raise ValueError("frames_number, split_by, duration and custom_integrate_function need data_type='frame'")
+        elif any(
+            v is not None
+            for v in (frames_number, split_by, duration, custom_integrate_function, representation, windows)
+        ):
+            raise ValueError(
+                "frames_number, split_by, duration, custom_integrate_function, representation and windows need "
+                "data_type='frame'"
+            )
         wanted = self.splits if train is None else ("train" if train else "test",)
         stores = self.prepare_events(
             self.root,
@@ -218,14 +238,20 @@ class EventDataset:
     # ------------------------------------------------------------------ class-level life cycle
 
     @classmethod
-    def dataset_version(cls, root: Path, source: Source | None = None) -> str:
-        """The class version, suffixed with the sample manifest's id for a miniature copy, or with the
-        listing digest of an extracted tree."""
+    def dataset_version(
+        cls, root: Path, source: Source | None = None, cache_dir: str | Path | None = None
+    ) -> str:
+        """The class version, suffixed with the sample manifest's id for a miniature copy, with
+        `prepared.VERSION_SUFFIX` when the events come from SpikingJelly's ``events_np`` (`_prepared`), or with
+        the listing digest of an extracted tree (`locate`)."""
         manifest = Path(root) / "download" / SAMPLE_MANIFEST
+        version = cls.version
         if manifest.exists():
-            return f"{cls.version}-sample-{json.loads(manifest.read_text())['id']}"
+            version = f"{cls.version}-sample-{json.loads(manifest.read_text())['id']}"
+        if cls._prepared(root, version, cache_dir) is not None:
+            return version + VERSION_SUFFIX
         source = source or cls.locate(root)
-        return f"{cls.version}-tree-{source.key}" if source.kind == "tree" else cls.version
+        return f"{version}-tree-{source.key}" if source.kind == "tree" else version
 
     @classmethod
     def _is_tree(cls, folder: Path) -> bool:
@@ -240,7 +266,8 @@ class EventDataset:
     @classmethod
     def locate(cls, root: str | Path) -> Source:
         """The raw files to read: the archives when all are in ``root/download`` (or none is and no extracted
-        tree exists), else the first extracted tree of `tree_candidates`."""
+        tree exists), else the first extracted tree of `tree_candidates`. (SpikingJelly's decoded
+        ``events_np``, when complete, is read before either: see `_prepared`.)"""
         root = Path(root)
         download = root / "download"
         if (download / SAMPLE_MANIFEST).exists():
@@ -333,9 +360,18 @@ class EventDataset:
     ) -> Path:
         """``<cache_dir or root>/events/<decoder key>``: the event stores, keyed by what decoding and their
         format depend on."""
-        version = cls.dataset_version(root, source)
-        base = Path(cache_dir) if cache_dir is not None else Path(root)
-        return base / "events" / f"v{version}-{cls.orientation}-e{EVENTS_FORMAT_VERSION}"
+        return cls._events_dir(cache_dir or root, cls.dataset_version(root, source, cache_dir))
+
+    @classmethod
+    def _events_dir(cls, base: str | Path, version: str) -> Path:
+        return Path(base) / "events" / f"v{version}-{cls.orientation}-e{EVENTS_FORMAT_VERSION}"
+
+    @classmethod
+    def _prepared(cls, root: Path, version: str, cache_dir: str | Path | None = None) -> PreparedSource | None:
+        """SpikingJelly's decoded copy of the raw files (``events_np``), used when our own store is absent."""
+        if all((cls._events_dir(cache_dir or root, version) / f"{s}.h5").exists() for s in cls.splits):
+            return None
+        return prepared_source(cls.name, cls.sensor, root)
 
     @classmethod
     def prepare_events(
@@ -355,7 +391,8 @@ class EventDataset:
         """
         root = Path(root)
         source = source or cls.locate(root)
-        out = cls.events_dir(root, cache_dir=cache_dir, source=source)
+        version = cls.dataset_version(root, source, cache_dir)
+        out = cls._events_dir(cache_dir or root, version)
         stores = {s: out / f"{s}.h5" for s in cls.splits}
         if all(p.exists() for p in stores.values()):
             return stores
@@ -363,22 +400,31 @@ class EventDataset:
         with file_lock(out.with_name(out.name + ".lock")):
             if all(p.exists() for p in stores.values()):
                 return stores
-            if source.kind == "tree":
-                log.info("%s: reading the extracted tree %s (no archives in %s)", cls.name, source.path,
-                         root / "download")
-                extracted, archives = source.path, []
+            prepared = prepared_source(cls.name, cls.sensor, root) if version.endswith(VERSION_SUFFIX) else None
+            if prepared is not None:
+                log.info("%s: reading SpikingJelly's decoded events in %s", cls.name, prepared.folder)
+                tasks_of, decode = prepared.tasks, prepared.decode
+                parallel = sum(1 for _ in prepared.folder.rglob("*.npz")) >= _PARALLEL_MIN_FILES
             else:
-                archives = cls.download(root, progress=progress) if download else cls.verify(root)
-                extracted = cls.extract(root, archives)
+                if source.kind == "tree":
+                    log.info("%s: reading the extracted tree %s (no archives in %s)", cls.name, source.path,
+                             root / "download")
+                    extracted, archives = source.path, []
+                else:
+                    archives = cls.download(root, progress=progress) if download else cls.verify(root)
+                    extracted = cls.extract(root, archives)
+                parallel = sum(p.stat().st_size for p in archives) >= _PARALLEL_MIN_BYTES
+                tasks_of, decode = (lambda split: cls._tasks(extracted, split)), cls._decode
             decode_into_stores(
                 cls.name,
                 stores,
-                lambda split: cls._tasks(extracted, split),
-                cls._decode,
+                tasks_of,
+                decode,
                 cls.sensor,
-                parallel=sum(p.stat().st_size for p in archives) >= _PARALLEL_MIN_BYTES,
+                parallel=parallel,
                 workers=workers,
                 progress=progress,
+                origin="raw" if prepared is None else EVENTS_NP,
             )
         return stores
 
@@ -405,7 +451,7 @@ class EventDataset:
                 )
                 for split, store in events.items()
             }
-            return build_frame_cache(self.cache_root, self.spec, plan, sensor.frame_shape)
+            return build_frame_cache(self.cache_root, self.spec, plan, self.spec.frame_shape(sensor))
 
     # ------------------------------------------------------------------ subclass hooks
 
@@ -436,6 +482,8 @@ class EventDataset:
         part, i = self._locate(int(index))
         if self._frames is not None:
             data: Any = self._frames[part].read(i, np.float32)
+            if isinstance(self.spec.representation, SparseCounts):
+                data = integrate.to_sparse_coo(data)
         else:
             data = self._events[part].fields(i)
         label: Any = int(self._events[part].labels[i])
@@ -453,11 +501,12 @@ class EventDataset:
         write per sample instead of an allocation, a write and a copy. The array's memory is recycled
         (`neurodata.buffers`) once the batch and everything made from it are gone.
         """
-        if self._frames is None or self.transform is not None:
+        if self._frames is None or self.transform is not None or isinstance(self.spec.representation, SparseCounts):
             return [self[i] for i in indices]
         where = [self._locate(int(i)) for i in indices]
         lengths = [self._frames[part].length(i) for part, i in where]
-        batch = batch_pool().empty((len(where), max(lengths, default=0), *self.sensor.frame_shape), np.float32)
+        shape = self._frames[0].frame_shape
+        batch = batch_pool().empty((len(where), max(lengths, default=0), *shape), np.float32)
         jobs = []
         for k, ((part, i), n) in enumerate(zip(where, lengths, strict=True)):
             batch[k, n:] = 0  # recycled memory: the padding is written too
@@ -469,6 +518,13 @@ class EventDataset:
                 label = self.target_transform(label)
             items.append((frames, label))
         return items
+
+    def frame_count(self, index: int) -> int:
+        """Number of frames T of sample `index` (``data_type='frame'`` only), read without decoding the frames."""
+        if self._frames is None:
+            raise ValueError(f"{self.name}: frame_count needs data_type='frame'")
+        part, i = self._locate(int(index))
+        return self._frames[part].length(i)
 
     def metadata(self, index: int) -> dict[str, str]:
         """Per-sample metadata (for example the recording, user and lighting of DVS128 Gesture)."""
@@ -519,8 +575,11 @@ def decode_into_stores(
     parallel: bool,
     workers: int,
     progress: bool,
+    origin: str = "raw",
 ) -> None:
-    """Write each missing store of `stores` (split -> path) from ``decode(task)`` over ``tasks_of(split)``."""
+    """Write each missing store of `stores` (split -> path) from ``decode(task)`` over ``tasks_of(split)``.
+
+    `origin` is recorded in the store ("raw": decoded by our readers; SpikingJelly's "events_np")."""
     with _Workers(workers, progress) as pool:
         for split, path in stores.items():
             if path.exists():
@@ -530,7 +589,7 @@ def decode_into_stores(
                 path,
                 (s for batch in results for s in batch),
                 (sensor.height, sensor.width),
-                attrs={"dataset": name, "split": split},
+                attrs={"dataset": name, "split": split, "source": origin},
             )
             log.info("%s %s: event store %s", name, split, path)
 

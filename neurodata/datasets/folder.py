@@ -342,7 +342,9 @@ class EventFolder(EventDataset):
     def locate(self, root: str | Path) -> Source:  # type: ignore[override]
         return Source("tree", Path(root), self.scan.key)
 
-    def dataset_version(self, root: Path, source: Source | None = None) -> str:  # type: ignore[override]
+    def dataset_version(  # type: ignore[override]
+        self, root: Path, source: Source | None = None, cache_dir: str | Path | None = None
+    ) -> str:
         return f"folder-{self.scan.key}"
 
     def events_dir(  # type: ignore[override]
