@@ -271,9 +271,7 @@ def gaussian_receptive_fields(m: int, x_min: Tensor, x_max: Tensor) -> tuple[Ten
     if isinstance(m, bool) or not isinstance(m, int) or m <= 2:
         raise ValueError(f"gaussian_receptive_fields: m (fields per feature) must be an int > 2, got {m!r}")
     if x_min.dim() != 1 or x_min.shape != x_max.shape:
-        raise ValueError(
-            f"x_min and x_max must both have shape [n], got {tuple(x_min.shape)} and {tuple(x_max.shape)}"
-        )
+        raise ValueError(f"x_min and x_max must both have shape [n], got {tuple(x_min.shape)} and {tuple(x_max.shape)}")
     if not bool((x_min < x_max).all()):
         raise ValueError("every x_min must be below its x_max")
     i = torch.arange(1, m + 1, dtype=x_min.dtype, device=x_min.device).unsqueeze(0)
