@@ -16,11 +16,22 @@ import torch
 from torch import Tensor, nn
 
 from snnmodels import layers
+from snnmodels.ann2snn.graph import TimeFolded
+from snnmodels.ann2snn.modules import Rescale, ScaledIF
 from snnmodels.export.errors import ExportError
 from snnmodels.export.from_nir import NIRNetwork
 from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, ParametricLIFNode
 
-__all__ = ["BATCHNORMS", "FOLD_TARGETS", "MODULE_CONVERTERS", "Site", "adaptive_matrix", "as_tuple", "flatten_nodes"]
+__all__ = [
+    "BATCHNORMS",
+    "FOLD_TARGETS",
+    "MODULE_CONVERTERS",
+    "Site",
+    "adaptive_matrix",
+    "as_tuple",
+    "flatten_nodes",
+    "soft_reset_if_graph",
+]
 
 
 @dataclass(frozen=True)
@@ -295,11 +306,40 @@ def _hard_reset(m: nn.Module, site: Site) -> float:
     return float(m.v_reset)  # type: ignore[union-attr]
 
 
+def soft_reset_if_graph(v_threshold: Any, shape: tuple[int, ...], dt: float) -> Any:
+    """An IF neuron with a soft reset (subtract the threshold) as a recurrent NIR subgraph.
+
+    NIR's IF resets to v_reset, so the soft reset is written with an integrator whose own spikes, scaled by
+    -v_threshold, come back as input one step later: I(r=1/dt) -> Threshold -> Scale(-v_threshold) -> I. Per
+    step v[t] = v[t-1] - v_threshold·z[t-1] + x[t] and z[t] = H(v[t] - v_threshold): our soft-reset IF.
+    """
+    import nir
+
+    thr = _arr(v_threshold, shape)
+    nodes = {
+        "input": nir.Input(input_type={"input": np.array(shape)}),
+        "integrator": nir.I(r=np.full(shape, 1.0 / dt)),
+        "threshold": nir.Threshold(threshold=thr),
+        "reset": nir.Scale(scale=-thr),
+        "output": nir.Output(output_type={"output": np.array(shape)}),
+    }
+    edges = [
+        ("input", "integrator"),
+        ("integrator", "threshold"),
+        ("threshold", "reset"),
+        ("reset", "integrator"),
+        ("threshold", "output"),
+    ]
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"snnmodels": "soft-reset IF"}, type_check=False)
+
+
 def _if(m: nn.Module, site: Site) -> list[Any]:
     import nir
 
-    v_reset = _hard_reset(m, site)
     shape = site.out_shape
+    if m.v_reset is None:  # type: ignore[union-attr]
+        return [soft_reset_if_graph(m.v_threshold, shape, site.dt)]
+    v_reset = _hard_reset(m, site)
     return [
         nir.IF(r=_arr(1.0 / site.dt, shape), v_threshold=_arr(m.v_threshold, shape), v_reset=_arr(v_reset, shape))  # type: ignore[arg-type]
     ]
@@ -369,6 +409,22 @@ def _leaky(m: nn.Module, site: Site) -> list[Any]:
     return chain
 
 
+def _rescale(m: nn.Module, site: Site) -> list[Any]:
+    import nir
+
+    return [nir.Scale(scale=_arr(m.scale, site.out_shape))]  # type: ignore[arg-type]
+
+
+def _scaled_if(m: nn.Module, site: Site) -> list[Any]:
+    """A converted ReLU, s·IF(x·v_th/s): Scale, the IF (a soft reset is a recurrent subgraph), Scale."""
+    neuron = m.if_node  # type: ignore[union-attr]
+    convert = MODULE_CONVERTERS.get(type(neuron))
+    if convert is None:
+        raise ExportError(f"ScaledIF {site.name!r} holds a {type(neuron).__name__}, which has no NIR converter")
+    inner = Site(f"{site.name}.if_node", site.out_shape, site.out_shape, site.dt)
+    return _rescale(m.scaler0, site) + convert(neuron, inner) + _rescale(m.scaler1, site)  # type: ignore[arg-type]
+
+
 def _refuse(why: str) -> Callable[[nn.Module, Site], list[Any]]:
     def convert(m: nn.Module, site: Site) -> list[Any]:
         raise ExportError(f"{type(m).__name__} {site.name!r} cannot be exported to NIR: {why}")
@@ -412,6 +468,13 @@ MODULE_CONVERTERS: dict[type[nn.Module], Callable[[nn.Module, Site], list[Any]]]
     Leaky: _leaky,
     LeakyParallel: _refuse("its membrane passes through a ReLU and never resets; NIR has no such neuron"),
     NIRNetwork: _refuse("a NIRNetwork nested in another model; export the NIRNetwork itself"),
+    # ANN -> SNN conversion (snnmodels.ann2snn)
+    Rescale: _rescale,
+    ScaledIF: _scaled_if,
+    TimeFolded: _refuse(
+        "it runs a tensor function over the batch with time folded in, which NIR has no node for; write that "
+        "part of the ANN with modules (nn.Flatten, pooling, ...) before converting"
+    ),
 }
 
 BATCHNORMS = (nn.BatchNorm1d, layers.BatchNorm1d, nn.BatchNorm2d, layers.BatchNorm2d)
