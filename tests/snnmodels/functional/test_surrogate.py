@@ -76,3 +76,36 @@ def test_sigmoid_value_at_zero() -> None:
     x.grad = None
     ATan(2.0)(x).sum().backward()
     assert x.grad.item() == pytest.approx(1.0)
+
+
+def test_stochastic_spike_operator_gradient() -> None:
+    from snnmodels.functional.surrogate import StochasticSpikeOperator
+
+    x = torch.tensor([-2.0, -0.5, 0.0, 0.5, 3.0], dtype=torch.float64, requires_grad=True)
+    torch.manual_seed(0)
+    StochasticSpikeOperator(mean=0.0, variance=0.2)(x, inclusive=False).sum().backward()
+    torch.manual_seed(0)
+    noise = (torch.rand(5, dtype=torch.float64) - 0.5) * 0.2
+    want = torch.where(x.detach() > 0, 1.0, noise.double())
+    torch.testing.assert_close(x.grad, want)
+    assert (x.grad[:3].abs() <= 0.1).all()
+    assert x.grad[:3].ne(0).all()
+    with pytest.raises(NotImplementedError, match="random gradient"):
+        StochasticSpikeOperator().primitive(x)
+
+
+def _cubic_grad(x: torch.Tensor, grad: torch.Tensor, spikes: torch.Tensor) -> torch.Tensor:
+    return grad * 3 * x**2 + spikes  # depends on all three arguments
+
+
+def test_custom_surrogate_gets_input_grad_and_spikes() -> None:
+    from snnmodels.functional.surrogate import CustomSurrogate
+
+    sur = CustomSurrogate(_cubic_grad)
+    x = torch.tensor([-1.0, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = sur(x, inclusive=False)
+    assert y.tolist() == [0.0, 0.0, 1.0]
+    y.backward(torch.tensor([2.0, 2.0, 0.5], dtype=torch.float64))
+    assert x.grad.tolist() == [6.0, 0.0, 0.5 * 12 + 1]
+    assert sur.derivative(x.detach()).tolist() == [3.0, 0.0, 13.0]
+    assert pickle.loads(pickle.dumps(sur)) == sur
