@@ -77,12 +77,16 @@ class SynapseFilter(MemoryModule):
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "current": None}
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.step_mode == "m":
-            return synapse_filter_seq(x, self.inv_tau())
+    def step(self, x: Tensor) -> Tensor:
+        """One step from the stored current (zeros after `reset` or for a new shape); stores the new one."""
         current = self.current if self.current is not None and self.current.shape == x.shape else torch.zeros_like(x)
         self.current = synapse_filter_step(x, current, self.inv_tau())
         return self.current
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.step_mode == "m":
+            return synapse_filter_seq(x, self.inv_tau())
+        return self.step(x)
 
     def extra_repr(self) -> str:
         tau = float(1.0 / self.w.detach().sigmoid()) if self.learnable else self.tau
@@ -111,16 +115,20 @@ class _Recurrent(MemoryModule):
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "y": None}
 
+    def step(self, x: Tensor) -> Tensor:
+        """One step from the stored output (zeros after `reset`); stores and returns the new output."""
+        y = self.y if self.y is not None else self.zero_output(x)
+        if y.shape[:-1] != x.shape[:-1]:
+            raise ValueError(
+                f"{type(self).__name__} holds an output of shape {tuple(y.shape)} from an earlier step, but got "
+                f"input {tuple(x.shape)}; call reset_net between sequences"
+            )
+        self.y = self.sub_module(self.mix(x, y))
+        return self.y
+
     def forward(self, x: Tensor) -> Tensor:
         if self.step_mode == "s":
-            y = self.y if self.y is not None else self.zero_output(x)
-            if y.shape[:-1] != x.shape[:-1]:
-                raise ValueError(
-                    f"{type(self).__name__} holds an output of shape {tuple(y.shape)} from an earlier step, but got "
-                    f"input {tuple(x.shape)}; call reset_net between sequences"
-                )
-            self.y = self.sub_module(self.mix(x, y))
-            return self.y
+            return self.step(x)
         if x.dim() < 2:
             raise ValueError(f"{type(self).__name__} in multi-step mode takes [T, N, ...], got {tuple(x.shape)}")
         reset_net(self.sub_module)

@@ -11,10 +11,13 @@ from snnmodels.ann2snn.convert import (
     BALANCE_QUANTILES,
     Converter,
     balance_scale,
+    calibrate,
     calibration_input,
     convert,
+    insert_observers,
     rate_coding_error,
     repeat_input,
+    replace_relus,
 )
 from snnmodels.ann2snn.graph import ConversionError, TimeFolded, find_relus, fuse_batchnorm, make_multistep, trace
 from snnmodels.ann2snn.modules import ActivationStats, Rescale, ScaledIF, parse_mode, quantile, scale_statistic
@@ -28,15 +31,18 @@ __all__ = [
     "ScaledIF",
     "TimeFolded",
     "balance_scale",
+    "calibrate",
     "calibration_input",
     "convert",
     "find_relus",
     "fuse_batchnorm",
+    "insert_observers",
     "make_multistep",
     "parse_mode",
     "quantile",
     "rate_coding_error",
     "repeat_input",
+    "replace_relus",
     "scale_statistic",
     "trace",
 ]

@@ -21,15 +21,19 @@ from snnmodels.ann2snn.graph import (
     trace,
 )
 from snnmodels.ann2snn.modules import ActivationStats, ScaledIF, parse_mode, quantile
+from snnmodels.base import StepMode
 
 __all__ = [
     "BALANCE_QUANTILES",
     "Converter",
     "balance_scale",
+    "calibrate",
     "calibration_input",
     "convert",
+    "insert_observers",
     "rate_coding_error",
     "repeat_input",
+    "replace_relus",
 ]
 
 log = logging.getLogger(__name__)
@@ -136,30 +140,76 @@ def convert(
     gm = trace(ann).to(device)
     if fuse:
         gm = fuse_batchnorm(gm)
+    gm = insert_observers(gm, mode, momentum, sample=4096 if balance_T else 0)
+    batches = calibrate(gm, dataloader, device, progress=progress, who=type(ann).__name__)
+    gm = replace_relus(gm, balance_T=balance_T, neuron=neuron, scale_dtype=scale_dtype)
+    gm = make_multistep(gm, keep=(ScaledIF,))
+    log.info("converted %s (mode %s, %d calibration batches)", type(ann).__name__, kind, batches)
+    return gm.eval()
+
+
+def insert_observers(
+    gm: torch.fx.GraphModule, mode: str | float = "max", momentum: float = 0.1, sample: int = 0
+) -> torch.fx.GraphModule:
+    """Put an `ActivationStats` after every ReLU of a traced ANN (in place); a ConversionError names an activation
+    with no IF equivalent."""
     relus = find_relus(gm)
     if not relus:
-        log.warning("%s has no ReLU: the converted network has no spiking neuron", type(ann).__name__)
-    stats = []
+        log.warning("%s has no ReLU: the converted network has no spiking neuron", gm.__class__.__name__)
     for i, node in enumerate(relus):
-        observer = ActivationStats(mode, momentum, sample=4096 if balance_T else 0, seed=i)
-        stats.append((node, insert_after(gm, node, f"_activation_stats_{i}", observer), observer))
+        insert_after(gm, node, f"_activation_stats_{i}", ActivationStats(mode, momentum, sample=sample, seed=i))
     gm.recompile()
+    return gm
+
+
+def _observers(gm: torch.fx.GraphModule) -> list[tuple[torch.fx.Node, ActivationStats]]:
+    out = []
+    for node in gm.graph.nodes:
+        if node.op == "call_module" and isinstance(m := gm.get_submodule(node.target), ActivationStats):
+            out.append((node, m))
+    return out
+
+
+def calibrate(
+    gm: torch.fx.GraphModule,
+    dataloader: Iterable[Any],
+    device: torch.device | str = "cpu",
+    *,
+    progress: bool = False,
+    who: str = "the ANN",
+) -> int:
+    """Run the calibration batches through an ANN with observers (the ANN in eval mode, the observers recording);
+    returns the number of batches. A ConversionError if there was none."""
     gm.eval()
-    for _, _, observer in stats:
+    for _, observer in _observers(gm):
         observer.train()
     batches = 0
     with torch.no_grad():
         for batch in tqdm(dataloader, desc="calibrating", disable=not progress, leave=False):
-            x = calibration_input(batch).to(device)
-            gm(x)
+            gm(calibration_input(batch).to(device))
             batches += 1
+    gm.eval()
     if batches == 0:
         raise ConversionError(
-            f"the calibration dataloader given to convert({type(ann).__name__}) yielded no batches; pass data "
-            "the ANN was trained on (a few hundred samples are enough)"
+            f"the calibration dataloader given to convert({who}) yielded no batches; pass data the ANN was "
+            "trained on (a few hundred samples are enough)"
         )
+    return batches
+
+
+def replace_relus(
+    gm: torch.fx.GraphModule,
+    *,
+    balance_T: int | None = None,
+    neuron: Callable[[float], nn.Module] | None = None,
+    scale_dtype: torch.dtype | None = None,
+    step_mode: StepMode = "m",
+) -> torch.fx.GraphModule:
+    """Replace each (ReLU, observer) pair by a `ScaledIF` with the observed (or balanced) scale, in place."""
     taken: set[str] = set()
-    for node, stats_node, observer in stats:
+    for stats_node, observer in _observers(gm):
+        node = stats_node.args[0]
+        assert isinstance(node, torch.fx.Node)
         scale = observer.scale.detach()
         if balance_T:
             chosen = balance_scale(observer.sampled(), float(scale), balance_T)
@@ -170,8 +220,10 @@ def convert(
                 f"{float(scale)}); the layer is dead and cannot set an IF threshold"
             )
         name = _name_for(gm, node, taken)
-        module = ScaledIF(scale, neuron=None if neuron is None else neuron(float(scale)), dtype=scale_dtype)
-        gm.add_submodule(name, module.to(device))
+        module = ScaledIF(
+            scale, step_mode=step_mode, neuron=None if neuron is None else neuron(float(scale)), dtype=scale_dtype
+        )
+        gm.add_submodule(name, module.to(scale.device))
         with gm.graph.inserting_before(node):
             new = gm.graph.call_module(name, (node.args[0],))
         stats_node.replace_all_uses_with(new)
@@ -181,10 +233,7 @@ def convert(
     gm.graph.lint()
     gm.delete_all_unused_submodules()
     gm.recompile()
-    gm = make_multistep(gm, keep=(ScaledIF,))
-    log.info("converted %s: %d ReLUs -> IF (mode %s, %d calibration batches)", type(ann).__name__, len(stats), kind,
-             batches)  # fmt: skip
-    return gm.eval()
+    return gm
 
 
 class Converter:
