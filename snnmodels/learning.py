@@ -31,9 +31,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
-from snnmodels.base import STEP_MODES, StepMode
+from snnmodels.base import STEP_MODES, MemoryModule, StepMode
 
 __all__ = [
+    "CompetitiveIF",
     "MSTDPETLearner",
     "MSTDPLearner",
     "STDPLearner",
@@ -500,3 +501,39 @@ class MSTDPETLearner(MSTDPLearner):
             self.eligibility = e[0]
             delta += dw
         return self._apply(delta, on_grad, scale)
+
+
+class CompetitiveIF(MemoryModule):
+    """IF neurons that compete, for unsupervised STDP (after Diehl & Cook, 2015, simplified).
+
+    Per sample and step, v += x; of the neurons with v >= v_threshold + theta, only the one furthest above fires,
+    and its spike resets every neuron of that sample (lateral inhibition). In training mode each spike raises the
+    firing neuron's threshold offset theta by ``theta_plus`` / N (homeostasis: winners get harder to excite, so
+    every neuron ends up with a share of the inputs); in eval mode theta stays. Multi-step: [T, N, n] -> [T, N, n],
+    from rest on every call. theta is a buffer (saved with the state dict).
+    """
+
+    def __init__(self, n: int, v_threshold: float = 1.0, theta_plus: float = 0.3) -> None:
+        super().__init__("m")
+        self.v_threshold, self.theta_plus = float(v_threshold), float(theta_plus)
+        self.register_buffer("theta", torch.zeros(n))
+
+    def forward(self, x_seq: Tensor) -> Tensor:
+        if x_seq.dim() != 3 or x_seq.shape[-1] != self.theta.numel():
+            raise ValueError(f"CompetitiveIF takes [T, N, n={self.theta.numel()}], got {tuple(x_seq.shape)}")
+        v = torch.zeros_like(x_seq[0])
+        out = torch.zeros_like(x_seq)
+        rows = torch.arange(x_seq.shape[1], device=x_seq.device)
+        for t in range(x_seq.shape[0]):
+            v = v + x_seq[t]
+            over = v - (self.v_threshold + self.theta)
+            best = over.argmax(1)
+            fire = over[rows, best] >= 0
+            out[t, rows[fire], best[fire]] = 1.0
+            v = v * (~fire).unsqueeze(1)
+            if self.training:
+                self.theta += self.theta_plus * out[t].sum(0).detach() / x_seq.shape[1]
+        return out
+
+    def extra_repr(self) -> str:
+        return f"n={self.theta.numel()}, v_threshold={self.v_threshold}, theta_plus={self.theta_plus}"

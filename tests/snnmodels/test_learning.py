@@ -191,3 +191,21 @@ def test_mstdp_and_mstdpet_match_spikingjelly() -> None:
                 dw_o = ours.step(reward, on_grad=False)
                 torch.testing.assert_close(dw_o, dw_t)
         assert dw_t.abs().sum() > 0
+
+
+def test_competitive_if_one_winner_per_step_and_homeostasis() -> None:
+    from snnmodels.learning import CompetitiveIF
+
+    sn = CompetitiveIF(3, theta_plus=0.5)
+    x = torch.tensor([0.6, 0.5, 0.1]).expand(4, 2, 3)  # the same drive for 2 samples over 4 steps
+    s = sn(x)
+    # v = 0.6, 1.2 -> neuron 0 fires at t=1 (alone: neuron 1 is at 1.0 >= 1 but less far above); all reset
+    assert s.sum(-1).max() == 1
+    assert s[:, 0, 0].tolist() == [0.0, 1.0, 0.0, 0.0]
+    # theta[0] rose to 0.5, so at t=3 neuron 0 (1.2 < 1.5) loses to neuron 1 (exactly at its threshold 1.0)
+    assert s[:, 0, 1].tolist() == [0.0, 0.0, 0.0, 1.0]
+    assert sn.theta.tolist() == pytest.approx([0.5, 0.5, 0.0])
+    sn.eval()
+    frozen = sn.theta.clone()
+    sn(x)
+    assert torch.equal(sn.theta, frozen)
