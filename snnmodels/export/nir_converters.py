@@ -7,6 +7,8 @@ computes the module on one sample, or raises `ExportError` saying why it cannot.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,7 @@ from snnmodels.ann2snn.modules import Rescale, ScaledIF
 from snnmodels.export.errors import ExportError
 from snnmodels.export.from_nir import NIRNetwork
 from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, ParametricLIFNode
+from snnmodels.recurrent import ElementWiseRecurrent, LinearRecurrent, SynapseFilter
 
 __all__ = [
     "BATCHNORMS",
@@ -425,6 +428,60 @@ def _scaled_if(m: nn.Module, site: Site) -> list[Any]:
     return _rescale(m.scaler0, site) + convert(neuron, inner) + _rescale(m.scaler1, site)  # type: ignore[arg-type]
 
 
+def _subgraph(name: str, shape_in: tuple[int, ...], shape_out: tuple[int, ...], nodes: dict[str, Any],
+              edges: list[tuple[str, str]]) -> Any:  # fmt: skip
+    import nir
+
+    nodes = {"input": nir.Input(input_type={"input": np.array(shape_in)}), **nodes}
+    nodes["output"] = nir.Output(output_type={"output": np.array(shape_out)})
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"snnmodels": name}, type_check=False)
+
+
+def _loop_body(m: nn.Module, site: Site) -> tuple[dict[str, Any], str, str]:
+    """The sub-module of a recurrent container as named NIR nodes: (nodes, first name, last name)."""
+    sub = m.sub_module  # type: ignore[union-attr]
+    convert = MODULE_CONVERTERS.get(type(sub))
+    if convert is None:
+        raise ExportError(
+            f"{type(m).__name__} {site.name!r} wraps a {type(sub).__name__}, which has no NIR converter; put one "
+            "neuron (or another exportable module) inside the loop"
+        )
+    chain = convert(sub, Site(f"{site.name}.sub_module", site.out_shape, site.out_shape, site.dt))
+    if not chain:
+        raise ExportError(f"{type(m).__name__} {site.name!r} wraps a module that exports to nothing")
+    names = [f"sub_module_{i}" for i in range(len(chain))]
+    return dict(zip(names, chain, strict=True)), names[0], names[-1]
+
+
+def _linear_recurrent(m: nn.Module, site: Site) -> list[Any]:
+    """y[t] = sub(W_x x[t] + b + W_y y[t-1]): a subgraph whose cycle-closing edge carries W_y y of the step before."""
+    import nir
+
+    n_in = m.in_features  # type: ignore[union-attr]
+    if site.out_shape[-1:] != (m.out_features,) or len(site.out_shape) != 1:  # type: ignore[union-attr]
+        raise ExportError(f"LinearRecurrent {site.name!r}: NIR export takes [T, N, features] only")
+    w = _weights(m.rc.weight)  # type: ignore[union-attr]
+    bias = m.rc.bias  # type: ignore[union-attr]
+    body, first, last = _loop_body(m, site)
+    forward = nir.Linear(weight=w[:, :n_in]) if bias is None else nir.Affine(weight=w[:, :n_in], bias=_weights(bias))
+    nodes = {"rc_input": forward, "rc_recurrent": nir.Linear(weight=w[:, n_in:]), **body}
+    edges = [("input", "rc_input"), ("rc_input", first), (last, "rc_recurrent"), ("rc_recurrent", first)]
+    edges += [*list(itertools.pairwise(list(body))), (last, "output")]
+    return [_subgraph("LinearRecurrent", site.in_shape, site.out_shape, nodes, edges)]
+
+
+def _elementwise_recurrent(m: nn.Module, site: Site) -> list[Any]:
+    """y[t] = sub(x[t] + y[t-1]): the output comes back into the loop's first node (NIR sums its inputs)."""
+    if m.combine is not operator.add:  # type: ignore[union-attr]
+        raise ExportError(
+            f"ElementWiseRecurrent {site.name!r} combines with {getattr(m.combine, '__name__', m.combine)!r}; NIR "
+            "can only add the fed-back output (combine=operator.add)"
+        )
+    body, first, last = _loop_body(m, site)
+    edges = [("input", first), (last, first), (last, "output"), *itertools.pairwise(list(body))]
+    return [_subgraph("ElementWiseRecurrent", site.in_shape, site.out_shape, body, edges)]
+
+
 def _refuse(why: str) -> Callable[[nn.Module, Site], list[Any]]:
     def convert(m: nn.Module, site: Site) -> list[Any]:
         raise ExportError(f"{type(m).__name__} {site.name!r} cannot be exported to NIR: {why}")
@@ -471,6 +528,13 @@ MODULE_CONVERTERS: dict[type[nn.Module], Callable[[nn.Module, Site], list[Any]]]
     # ANN -> SNN conversion (snnmodels.ann2snn)
     Rescale: _rescale,
     ScaledIF: _scaled_if,
+    # stateful synapses and self-connections (snnmodels.recurrent)
+    LinearRecurrent: _linear_recurrent,
+    ElementWiseRecurrent: _elementwise_recurrent,
+    SynapseFilter: _refuse(
+        "its decay depends on the input (I - (1 - x)·I/tau + x), which no NIR node has; use a CubaLIF neuron "
+        "(snnTorch Synaptic) for a synaptic current"
+    ),
     TimeFolded: _refuse(
         "it runs a tensor function over the batch with time folded in, which NIR has no node for; write that "
         "part of the ANN with modules (nn.Flatten, pooling, ...) before converting"

@@ -184,3 +184,53 @@ def test_cells_match_spikingjelly() -> None:
         for _ in range(4):
             st, so = theirs(x, st), ours(x, so)
             torch.testing.assert_close(so, st)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# NIR: a self-connection is a cycle in the graph, and comes back spike for spike
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        lambda: LinearRecurrent(LIFNode(tau=2.0), 6, 6),
+        lambda: LinearRecurrent(IFNode(v_reset=None), 6, 6, bias=False),  # soft reset: a cycle in a cycle
+        lambda: ElementWiseRecurrent(LIFNode(tau=3.0, v_threshold=0.8)),
+    ],
+)
+def test_recurrent_model_round_trips_through_nir(loop: Any, tmp_path: Any) -> None:
+    nir = pytest.importorskip("nir", reason="nir not installed (pip install nir==1.0.8)")
+    from snnmodels import layers
+    from snnmodels.export import from_nir, to_nir
+
+    torch.manual_seed(0)
+    model = nn.Sequential(layers.Linear(5, 6), loop(), layers.Linear(6, 3), IFNode()).double()
+    with torch.no_grad():  # enough drive to spike, and a loop strong enough to matter
+        model[0].weight.uniform_(0.0, 1.0)
+        for m in model[1].modules():
+            if isinstance(m, nn.Linear):
+                m.weight.mul_(4)
+    path = tmp_path / "loop.nir"
+    nir.write(str(path), to_nir(model, (5,)))
+    back = from_nir(path, dtype=torch.float64, fire_at_threshold=True)
+    assert back.is_recurrent
+    x = torch.rand(30, 4, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want_hidden = model[:2](x)
+        want = model(x)
+        got = back(x)
+    assert 0.05 < float(want_hidden.mean()) < 0.95
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+def test_recurrent_export_refusals() -> None:
+    pytest.importorskip("nir", reason="nir not installed (pip install nir==1.0.8)")
+    from snnmodels import layers
+    from snnmodels.export import ExportError, to_nir
+
+    with pytest.raises(ExportError, match=r"combines with 'mul'; NIR can only add"):
+        to_nir(nn.Sequential(layers.Linear(3, 3), ElementWiseRecurrent(IFNode(), operator.mul)), (3,))
+    with pytest.raises(
+        ExportError, match="SynapseFilter '1' cannot be exported to NIR: its decay depends on the input"
+    ):
+        to_nir(nn.Sequential(layers.Linear(3, 3), SynapseFilter()), (3,))
