@@ -315,14 +315,16 @@ def write_frame_file(
 ) -> None:
     """Write `n_samples` frame stacks `[T_i, P, H, W]` (in order) into a new HDF5 file `path`.
 
-    Event counts (every built-in integration) go through `neurodata.framecodec`: one uint8 ``blob``
-    dataset of encoded stacks and an ``index`` of ``(start, steps bytes, values bytes, value width)`` rows.
-    A custom integration function's float frames are stored dense, gzip-compressed.
+    Every built-in integration and representation goes through `neurodata.framecodec`: one uint8 ``blob``
+    dataset of encoded stacks and an ``index`` of ``(start, steps bytes, values bytes, value width)`` rows;
+    counts with codec ``sparse-zstd-1``, real-valued representations (stored in the spec's float dtype)
+    with ``sparse-zstd-float-1``. A custom integration function's float frames are stored dense,
+    gzip-compressed.
     """
     with h5py.File(path, "w") as f:
         offsets = [0]
         if spec.custom is None:
-            _write_encoded(f, n_samples, frame_shape, frames, offsets)
+            _write_encoded(f, n_samples, frame_shape, frames, offsets, floating=np.dtype(spec.dtype).kind == "f")
         else:
             _write_dense(f, frame_shape, frames, offsets)
         if len(offsets) != n_samples + 1:
@@ -339,8 +341,18 @@ def _check_stack(fr: np.ndarray, frame_shape: tuple[int, int, int]) -> None:
         raise CacheError(f"a frame stack has shape {fr.shape}; expected [T, {', '.join(map(str, frame_shape))}]")
 
 
+_COUNTS_CODEC = "sparse-zstd-1"
+_FLOAT_CODEC = "sparse-zstd-float-1"
+
+
 def _write_encoded(
-    f: h5py.File, n_samples: int, frame_shape: tuple[int, int, int], frames: Iterable[np.ndarray], offsets: list[int]
+    f: h5py.File,
+    n_samples: int,
+    frame_shape: tuple[int, int, int],
+    frames: Iterable[np.ndarray],
+    offsets: list[int],
+    *,
+    floating: bool = False,
 ) -> None:
     blob = _BlobWriter(f)
     index = np.zeros((n_samples, 4), dtype=np.int64)
@@ -348,12 +360,14 @@ def _write_encoded(
         _check_stack(fr, frame_shape)
         if i >= n_samples:
             raise CacheError(f"more than the {n_samples} frame stacks announced")
+        if (fr.dtype.kind == "f") != floating:
+            raise CacheError(f"frame stack {i} has dtype {fr.dtype}, which the spec's dtype does not describe")
         enc = framecodec.encode(fr)
         index[i] = (blob.append(enc.steps, enc.values), len(enc.steps), len(enc.values), enc.value_bytes)
         offsets.append(offsets[-1] + len(fr))
     blob.flush()
     f["index"] = index
-    f.attrs["codec"] = "sparse-zstd-1"
+    f.attrs["codec"] = _FLOAT_CODEC if floating else _COUNTS_CODEC
 
 
 def _write_dense(
@@ -420,8 +434,10 @@ class FrameReader:
         self.spec = json.loads(f.attrs["spec"])
         self._encoded = "blob" in f
         if self._encoded:
-            if f.attrs.get("codec") != "sparse-zstd-1":
-                raise CacheError(f"{path}: frame codec {f.attrs.get('codec')!r} is not known to this version")
+            codec = f.attrs.get("codec")
+            if codec not in (_COUNTS_CODEC, _FLOAT_CODEC):
+                raise CacheError(f"{path}: frame codec {codec!r} is not known to this version")
+            self._floating = codec == _FLOAT_CODEC
             self.index = f["index"][()]
             self.frame_shape = tuple(int(v) for v in f.attrs["frame_shape"])
             self.dtype = np.dtype(self.spec["dtype"])
@@ -474,7 +490,9 @@ class FrameReader:
 
         def decode() -> np.ndarray:
             try:
-                return framecodec.decode_into(raw[:n_steps], raw[n_steps:], width, out, zeroed=zeroed)
+                return framecodec.decode_into(
+                    raw[:n_steps], raw[n_steps:], width, out, zeroed=zeroed, floating=self._floating
+                )
             except CacheError as err:
                 raise CacheError(f"{self.path}: sample {i}: {err}; delete the cache folder and prepare again") from err
 

@@ -9,7 +9,9 @@ Each surrogate is a small frozen dataclass (picklable, comparable, safe as a def
   with ``inclusive=False``, ``x > 0`` (snnTorch's), returned in ``x``'s dtype, with g'(x) as its gradient.
 
 ``alpha`` sets the sharpness (or, for straight-through and triangle, the height) of g'. Defaults follow
-SpikingJelly where it has the surrogate and snnTorch otherwise.
+SpikingJelly where it has the surrogate and snnTorch otherwise. Every surrogate of SpikingJelly 2.0 is here, with
+its formulas (`PiecewiseLeakyReLU` is `LeakyReLU`, whose ``alpha`` is SpikingJelly's half-width ``w``);
+`PoissonPass` alone does not fire by a threshold: it draws Bernoulli spikes with probability ``x``.
 """
 
 from __future__ import annotations
@@ -25,14 +27,26 @@ from torch import Tensor
 from snnmodels.registry import Registry
 
 __all__ = [
+    "S2NN",
     "SURROGATES",
     "ATan",
+    "DeterministicPass",
     "Erf",
+    "FakeNumericalGradient",
     "FastSigmoid",
+    "LeakyKReLU",
     "LeakyReLU",
+    "LogTailedReLU",
+    "NonzeroSignLogAbs",
+    "PiecewiseExp",
+    "PiecewiseLeakyReLU",
     "PiecewiseQuadratic",
+    "PoissonPass",
+    "QPseudoSpike",
+    "Rect",
     "Sigmoid",
     "SoftSign",
+    "SquarewaveFourierSeries",
     "StraightThrough",
     "SuperSpike",
     "Surrogate",
@@ -445,3 +459,21 @@ __all__ += [
     "StochasticSpikeOperator",
     "Tent",
 ]
+
+
+# SpikingJelly 2.0's other surrogates live in their own module; importing it here registers them and keeps
+# every surrogate reachable from this module
+from snnmodels.functional.surrogate_sj import (  # noqa: E402
+    S2NN,
+    DeterministicPass,
+    FakeNumericalGradient,
+    LeakyKReLU,
+    LogTailedReLU,
+    NonzeroSignLogAbs,
+    PiecewiseExp,
+    PiecewiseLeakyReLU,
+    PoissonPass,
+    QPseudoSpike,
+    Rect,
+    SquarewaveFourierSeries,
+)
