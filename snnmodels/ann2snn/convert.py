@@ -209,7 +209,8 @@ def replace_relus(
     taken: set[str] = set()
     for stats_node, observer in _observers(gm):
         node = stats_node.args[0]
-        assert isinstance(node, torch.fx.Node)
+        if not isinstance(node, torch.fx.Node):  # an observer fed a constant was not put there by us
+            continue
         scale = observer.scale.detach()
         if balance_T:
             chosen = balance_scale(observer.sampled(), float(scale), balance_T)
