@@ -12,7 +12,8 @@ Findings, on random input (docs/toolbox.md has the discussion):
   zeroes the membrane, input included) and the recurrent Affine's bias is added from the first step. The first
   contradicts the CubaLIF definition (and the paper's README: "reset ... in the same timestep"); the second is
   what NIR's Affine says (W·0 + b = b while the layer is at rest), so there snnTorch is right and the first-step
-  convention of nirtorch, Norse and ours drops the bias for one step.
+  convention of nirtorch, Norse and our default drops the bias for one step (``from_nir(first_step='rest')``
+  keeps it).
 """
 
 from __future__ import annotations
@@ -98,6 +99,17 @@ def test_imports_as_a_recurrent_net_and_follows_the_definitions(name: str) -> No
     assert 0.01 < float(ours.mean()) < 0.6
     want = reference(nir.read(_path(name)), x, bias_at_start=False, delayed_reset=False)
     torch.testing.assert_close(ours, want, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+def test_first_step_rest_adds_the_recurrent_bias_as_nir_defines(name: str) -> None:
+    x = _input(T=200, N=4)
+    with torch.no_grad():
+        ours = from_nir(_path(name), dt=DT, dtype=torch.float64, first_step="rest")(x.double())
+    want = reference(nir.read(_path(name)), x, bias_at_start=True, delayed_reset=False)
+    torch.testing.assert_close(ours, want, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="first_step must be 'nothing' or 'rest', got 'zero'"):
+        from_nir(_path(name), dt=DT, first_step="zero")
 
 
 @NORSE_WARNINGS[0]
