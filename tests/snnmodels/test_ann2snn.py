@@ -3,6 +3,7 @@ converted net as a normal model of ours (step modes, training, pickling, NIR and
 
 from __future__ import annotations
 
+import math
 import pickle
 from pathlib import Path
 
@@ -247,3 +248,21 @@ def test_outputs_match_spikingjelly_per_mode(mode: str | float) -> None:
         got = ours(repeat_input(x, 24))
     assert want.abs().sum() > 0
     torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+def test_converted_net_runs_in_the_trainer() -> None:
+    from torch.utils.data import TensorDataset
+
+    from snnmodels.train import TrainConfig, Trainer
+
+    ann = _cnn().float()
+    x = _data(24).float()
+    snn = convert(ann, [x], "max")
+    frames = x.unsqueeze(1).expand(24, 6, 1, 8, 8).contiguous()  # [N, T, C, H, W], as a DataLoader gives
+    data = TensorDataset(frames, torch.arange(24) % 3)
+    before = [p.detach().clone() for p in snn.parameters()]
+    trainer = Trainer(snn, TrainConfig(epochs=1, batch_size=8, device="cpu"), data, data, progress=False)
+    (stats,) = trainer.fit()
+    assert math.isfinite(stats.train_loss)
+    assert any(not torch.equal(a, b) for a, b in zip(before, snn.parameters(), strict=True))
+    assert 0.0 <= trainer.evaluate().top1 <= 1.0
