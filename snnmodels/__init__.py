@@ -7,17 +7,26 @@ Public surface (everything else is an implementation detail):
 - layers: `snnmodels.layers` (multi-step Conv2d, BatchNorm2d, pooling, Linear, Flatten, Dropout, VotingLayer);
 - surrogates: `snnmodels.surrogate` / ``SURROGATES`` registry;
 - pure functions, losses, accuracy, state quantization: `snnmodels.functional`;
-- monitors: `snnmodels.monitor`; pytorch-spiking style layers: `snnmodels.spiking`.
+- monitors: `snnmodels.monitor`; pytorch-spiking style layers: `snnmodels.spiking`;
+- the toolbox (docs/toolbox.md): `snnmodels.ann2snn` (ANN -> SNN conversion), `snnmodels.encoding`,
+  `snnmodels.learning` (STDP), `snnmodels.recurrent` (stateful synapses, self-connections), `snnmodels.rnn`
+  (spiking LSTM / GRU), `snnmodels.visualizing` (plots).
 """
 
 # the zoo imports the core above; importing it last keeps the import order acyclic
 from snnmodels import (
+    ann2snn,
+    encoding,
     export,
     functional,
     layers,
+    learning,
     models,
     monitor,
+    recurrent,
+    rnn,
     spiking,
+    visualizing,
 )
 from snnmodels.base import MemoryModule, StepModule, reset_net, set_step_mode
 from snnmodels.functional import surrogate
@@ -71,21 +80,27 @@ __all__ = [
     "Weights",
     "WeightsError",
     "__version__",
+    "ann2snn",
     "create_model",
+    "encoding",
     "export",
     "functional",
     "get_surrogate",
     "get_weights",
     "layers",
+    "learning",
     "list_models",
     "list_weights",
     "model_entry",
     "models",
     "monitor",
+    "recurrent",
     "register_weights",
     "reset_net",
+    "rnn",
     "save_weights",
     "set_step_mode",
     "spiking",
     "surrogate",
+    "visualizing",
 ]
