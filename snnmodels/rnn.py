@@ -185,20 +185,30 @@ class SpikingRNNCell(_Cell):
         return self.step(self.linear_ih(x), self.init_state(x) if h is None else h)
 
 
-def _run(cell: _Cell, x: Tensor, state: Any, reverse: bool) -> tuple[Tensor, Any]:
-    pre = cell.linear_ih(x)  # [T, N, G·H]: the input projection of every step in one matrix product
-    out = []
+def _run(cell: nn.Module, x: Tensor, state: Any, reverse: bool, n_states: int) -> tuple[Tensor, Any]:
     steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
-    for t in steps:
-        state = cell.step(pre[t], state)  # type: ignore[operator]
-        out.append(state[0] if isinstance(state, tuple) else state)
+    out = []
+    if isinstance(cell, _Cell):
+        pre = cell.linear_ih(x)  # [T, N, G·H]: the input projection of every step in one matrix product
+        for t in steps:
+            state = cell.step(pre[t], state)  # type: ignore[attr-defined]
+            out.append(state[0] if n_states == 2 else state)
+    else:  # any cell(x [N, in], state) -> state, as SpikingJelly's layers take them
+        for t in steps:
+            state = cell(x[t], state)
+            out.append(state[0] if n_states == 2 else state)
     if reverse:
         out.reverse()
     return torch.stack(out), state
 
 
+def _stacked(state: Any) -> Tensor:
+    """(h, c) as one [2, N, H] tensor (a custom cell may already return it stacked)."""
+    return state if isinstance(state, Tensor) else torch.stack(tuple(state))
+
+
 class _Layers(nn.Module):
-    cell_type: type[_Cell] = _Cell
+    cell_type: type[nn.Module] = _Cell
     n_states = 1
 
     def __init__(
@@ -210,21 +220,23 @@ class _Layers(nn.Module):
         dropout_p: float,
         invariant_dropout_mask: bool,
         bidirectional: bool,
+        *cell_args: Any,
         **cell_kw: Any,
     ) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"{type(self).__name__}.num_layers must be >= 1, got {num_layers}")
-        if not 0.0 <= dropout_p < 1.0:
-            raise ValueError(f"{type(self).__name__}.dropout_p must be in [0, 1), got {dropout_p}")
+        if not 0.0 <= dropout_p <= 1.0:
+            raise ValueError(f"{type(self).__name__}.dropout_p must be in [0, 1], got {dropout_p}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.dropout_p = bias, dropout_p
         self.invariant_dropout_mask, self.bidirectional = invariant_dropout_mask, bidirectional
         d = 2 if bidirectional else 1
         sizes = [input_size] + [hidden_size * d] * (num_layers - 1)
-        self.cells = nn.Sequential(*(self.cell_type(s, hidden_size, bias, **cell_kw) for s in sizes))
+        cell = self.cell_type
+        self.cells = nn.Sequential(*(cell(s, hidden_size, bias, *cell_args, **cell_kw) for s in sizes))
         if bidirectional:
-            self.cells_reverse = nn.Sequential(*(self.cell_type(s, hidden_size, bias, **cell_kw) for s in sizes))
+            self.cells_reverse = nn.Sequential(*(cell(s, hidden_size, bias, *cell_args, **cell_kw) for s in sizes))
 
     def _states(self, x: Tensor, states: Any) -> Tensor:
         d = 2 if self.bidirectional else 1
@@ -252,13 +264,13 @@ class _Layers(nn.Module):
         y = x
         for k in range(self.num_layers):
             fwd_state = tuple(s[:, k]) if self.n_states == 2 else s[0, k]
-            y_f, last = _run(self.cells[k], y, fwd_state, reverse=False)
-            final[:, k] = torch.stack(last) if self.n_states == 2 else last
+            y_f, last = _run(self.cells[k], y, fwd_state, reverse=False, n_states=self.n_states)
+            final[:, k] = _stacked(last) if self.n_states == 2 else last
             if self.bidirectional:
                 r = k + self.num_layers
                 rev_state = tuple(s[:, r]) if self.n_states == 2 else s[0, r]
-                y_r, last_r = _run(self.cells_reverse[k], y, rev_state, reverse=True)
-                final[:, r] = torch.stack(last_r) if self.n_states == 2 else last_r
+                y_r, last_r = _run(self.cells_reverse[k], y, rev_state, reverse=True, n_states=self.n_states)
+                final[:, r] = _stacked(last_r) if self.n_states == 2 else last_r
                 y_f = torch.cat((y_f, y_r), dim=-1)
             y = y_f
             if self.training and self.dropout_p > 0 and k < self.num_layers - 1:

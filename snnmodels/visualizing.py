@@ -26,7 +26,7 @@ __all__ = [
 def _array(x: np.ndarray | Tensor, ndim: int, name: str, what: str) -> np.ndarray:
     a = x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
     if a.ndim != ndim:
-        raise ValueError(f"{name} takes {what} ({ndim} dimensions), got shape {a.shape}")
+        raise ValueError(f"{name} takes {what}, a {ndim}D array, got a {a.ndim}D array of shape {a.shape}")
     return a
 
 

@@ -55,7 +55,9 @@ def test_heatmap_feature_map_bars_and_membrane(tmp_path: Path) -> None:
 
 
 def test_bad_shapes_are_named() -> None:
-    with pytest.raises(ValueError, match=r"plot_1d_spikes takes \[T, N\] spikes \(2 dimensions\), got shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"plot_1d_spikes takes \[T, N\] spikes, a 2D array, got a 1D array of shape \(3,\)"
+    ):
         V.plot_1d_spikes(np.zeros(3), "", "", "")
     with pytest.raises(ValueError, match=r"nrows·ncols = 2·2 = 4 must equal C = 3"):
         V.plot_2d_feature_map(np.zeros((3, 2, 2)), 2, 2, 1, "")
