@@ -61,13 +61,7 @@ def _parse_kv(items: list[str]) -> dict[str, Any]:
 
 
 def frame_datasets(
-    dataset: str,
-    root: Path,
-    frames: int | None,
-    split_by: str,
-    duration: int | None,
-    downsample: int,
-    *,
+    dataset: str, root: Path, frames: int | None, split_by: str, duration: int | None, downsample: int, *,
     download: bool = False,
 ) -> tuple[Any, Any, int, tuple[int, int, int]]:
     """(train set, test set, number of classes, frame shape (C, H, W)) of a neurodata dataset as frames."""
@@ -78,15 +72,8 @@ def frame_datasets(
     if frames is None and duration is None:
         raise ValueError("give --frames (with --split-by) or --duration")
     transform = DownsampleFrames(downsample) if downsample > 1 else None
-    common = {
-        "data_type": "frame",
-        "frames_number": frames,
-        "split_by": split_by if frames else None,
-        "duration": duration,
-        "transform": transform,
-        "download": download,
-        "progress": _progress(),
-    }
+    common = {"data_type": "frame", "frames_number": frames, "split_by": split_by if frames else None,
+              "duration": duration, "transform": transform, "download": download, "progress": _progress()}
     sets = [cls(root, train=t, **common) for t in (True, False)]  # type: ignore[call-arg]
     h, w = cls.get_H_W()
     return sets[0], sets[1], len(cls.classes), (2, h // downsample, w // downsample)
@@ -118,17 +105,8 @@ def _trainer(model: Any, config: Any, train: Any, test: Any, out: Path | None, m
     from neurodata.loading import pad_sequence_collate
     from snnmodels.train import Trainer
 
-    return Trainer(
-        model,
-        config,
-        train,
-        test,
-        out,
-        collate_fn=pad_sequence_collate,
-        progress=_progress(),
-        num_classes=meta.get("num_classes"),
-        meta=meta,
-    )
+    return Trainer(model, config, train, test, out, collate_fn=pad_sequence_collate, progress=_progress(),
+                   num_classes=meta.get("num_classes"), meta=meta)
 
 
 def _config(config_file: Path | None, **overrides: Any) -> Any:
@@ -181,15 +159,8 @@ def train(
         tr, te, classes, shape = frame_datasets(dataset, root, frames, split_by, duration, downsample)
         extra = _parse_kv(model_arg)
         net = build_model(model, classes, shape, extra)
-        meta = {
-            "model": model,
-            "model_args": extra,
-            "num_classes": classes,
-            "frame_shape": list(shape),
-            "dataset": dataset,
-            "frame_spec": tr.spec.to_dict(),
-            "downsample": downsample,
-        }
+        meta = {"model": model, "model_args": extra, "num_classes": classes, "frame_shape": list(shape),
+                "dataset": dataset, "frame_spec": tr.spec.to_dict(), "downsample": downsample}
         trainer = _trainer(net, _config(config, epochs=epochs, batch_size=batch_size, lr=lr), tr, te, out, meta)
         trainer.fit(resume=resume)
         result = trainer.evaluate()
@@ -223,24 +194,11 @@ def finetune(
         tr, te, classes, shape = frame_datasets(dataset, root, frames, split_by, duration, downsample)
         extra = _parse_kv(model_arg)
         net = replace_head(load_pretrained(source, model=model, **extra), classes)
-        cfg = _config(
-            None,
-            epochs=epochs,
-            lr=lr,
-            backbone_lr_scale=backbone_lr_scale,
-            freeze_backbone=freeze_backbone,
-            head_prefix=head_name(net),
-        )
-        meta = {
-            "model": getattr(net, "model_name", model),
-            "model_args": extra,
-            "num_classes": classes,
-            "frame_shape": list(shape),
-            "dataset": dataset,
-            "frame_spec": tr.spec.to_dict(),
-            "downsample": downsample,
-            "finetuned_from": source,
-        }
+        cfg = _config(None, epochs=epochs, lr=lr, backbone_lr_scale=backbone_lr_scale,
+                      freeze_backbone=freeze_backbone, head_prefix=head_name(net))
+        meta = {"model": getattr(net, "model_name", model), "model_args": extra, "num_classes": classes,
+                "frame_shape": list(shape), "dataset": dataset, "frame_spec": tr.spec.to_dict(),
+                "downsample": downsample, "finetuned_from": source}
         trainer = _trainer(net, cfg, tr, te, out, meta)
         trainer.fit()
         result = trainer.evaluate()
@@ -271,14 +229,8 @@ def evaluate(
         net, meta = _from_checkpoint(checkpoint)
         spec = meta["frame_spec"]
         root = root or DEFAULT_HOME / meta["dataset"]
-        _, te, _, _ = frame_datasets(
-            meta["dataset"],
-            root,
-            spec["frames_number"],
-            spec["split_by"] or "number",
-            spec["duration"],
-            int(meta.get("downsample", 1)),
-        )
+        _, te, _, _ = frame_datasets(meta["dataset"], root, spec["frames_number"], spec["split_by"] or "number",
+                                     spec["duration"], int(meta.get("downsample", 1)))
         result = _trainer(net, _config(None), te, te, None, meta).evaluate()
     except _errors() as err:
         raise _fail(err) from None
@@ -332,39 +284,24 @@ def _demo(out: Path, epochs: int, seed: int) -> None:
     start = time.perf_counter()
     root = out / "dvs128-gesture"
     if not (root / "download" / "sample.json").exists():
-        synth.make_sample(
-            "dvs128-gesture", root, synth.SampleSize(samples_per_class=8, events_per_sample=3000), seed=seed
-        )
+        synth.make_sample("dvs128-gesture", root, synth.SampleSize(samples_per_class=8, events_per_sample=3000),
+                          seed=seed)
     tr, te, classes, shape = frame_datasets("dvs128-gesture", root, 16, "number", None, 4)
-    log.info(
-        "data: %d train / %d test samples, frames %s after 4x4 sum-pooling (%.1f s)",
-        len(tr),
-        len(te),
-        shape,
-        time.perf_counter() - start,
-    )
+    log.info("data: %d train / %d test samples, frames %s after 4x4 sum-pooling (%.1f s)", len(tr), len(te),
+             shape, time.perf_counter() - start)
     play_frame(tr[0][0], out / "sample.gif")
     # the PLIF paper's N-MNIST net fits 32x32 frames; average pooling keeps it exportable to NIR
     extra = {"channels": 16, "avgpool": True}
     net = build_model("nmnist_net", classes, shape, extra)
-    meta = {
-        "model": "nmnist_net",
-        "model_args": extra,
-        "num_classes": classes,
-        "frame_shape": list(shape),
-        "dataset": "dvs128-gesture",
-        "frame_spec": tr.spec.to_dict(),
-        "downsample": 4,
-    }
+    meta = {"model": "nmnist_net", "model_args": extra, "num_classes": classes, "frame_shape": list(shape),
+            "dataset": "dvs128-gesture", "frame_spec": tr.spec.to_dict(), "downsample": 4}
     cfg = _config(None, epochs=epochs, batch_size=8, lr=3e-3, optimizer="adam", seed=seed)
     trainer = _trainer(net, cfg, tr, te, out / "run", meta)
     trainer.fit()
     result = trainer.evaluate()
     nir_path = write_nir(trainer.model.eval(), out / "nmnist_net.nir", shape)
-    typer.echo(
-        f"test accuracy {result.top1:.3f} on {len(te)} samples (chance {1 / classes:.3f}), seed {seed}, "
-        f"{time.perf_counter() - start:.0f} s"
-    )
+    typer.echo(f"test accuracy {result.top1:.3f} on {len(te)} samples (chance {1 / classes:.3f}), seed {seed}, "
+               f"{time.perf_counter() - start:.0f} s")
     typer.echo(f"wrote {out / 'run' / 'curve.png'}, {out / 'sample.gif'}, {nir_path}, {out / 'run' / 'best.pt'}")
 
 

@@ -27,11 +27,8 @@ def test_the_guide_has_blocks_of_both_kinds() -> None:
 @pytest.mark.slow
 def test_guide_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(REPO),
-    }
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(REPO)}
     namespace: dict[str, object] = {"__name__": "guide"}
     for i, (kind, code) in enumerate(_blocks(REPO / "docs" / "guide.md")):
         if kind == "python":

@@ -16,10 +16,8 @@ from neurodata.testing import random_events
 
 
 def test_event_store_round_trip_with_metadata(tmp_path: Path, rng: np.random.Generator) -> None:
-    samples = [
-        (random_events(rng, nd.SensorSize(9, 9), int(n)), i % 3, {"file": f"f{i}", "user": str(i)})
-        for i, n in enumerate([5, 0, 300, 17])
-    ]
+    samples = [(random_events(rng, nd.SensorSize(9, 9), int(n)), i % 3, {"file": f"f{i}", "user": str(i)})
+               for i, n in enumerate([5, 0, 300, 17])]
     path = write_event_store(tmp_path / "s.h5", samples, (9, 9))
     store = EventStore(path)
     assert len(store) == 4
@@ -90,9 +88,8 @@ def test_frame_file_round_trip_and_a_corrupt_sample_is_named(tmp_path: Path, rng
     from neurodata.spec import FrameSpec
 
     spec = FrameSpec(duration=1000)
-    stacks = [
-        ((rng.random((n, 2, 3, 5)) < 0.3) * rng.integers(1, 400, (n, 2, 3, 5))).astype(np.uint16) for n in (2, 0, 5)
-    ]
+    stacks = [((rng.random((n, 2, 3, 5)) < 0.3) * rng.integers(1, 400, (n, 2, 3, 5))).astype(np.uint16)
+              for n in (2, 0, 5)]
     path = tmp_path / "train.h5"
     write_frame_file(path, 3, (2, 3, 5), spec, stacks, np.array([4, 5, 6]))
     reader = FrameReader(path)
@@ -123,10 +120,8 @@ def test_batch_decoded_on_threads_equals_single_reads_and_names_a_corrupt_sample
     from neurodata.cache import decode_all, write_frame_file
     from neurodata.spec import FrameSpec
 
-    stacks = [
-        ((rng.random((n, 2, 9, 7)) < 0.2) * rng.integers(1, 30, (n, 2, 9, 7))).astype(np.uint16)
-        for n in (3, 1, 4, 2, 3, 5)
-    ]
+    stacks = [((rng.random((n, 2, 9, 7)) < 0.2) * rng.integers(1, 30, (n, 2, 9, 7))).astype(np.uint16)
+              for n in (3, 1, 4, 2, 3, 5)]
     path = tmp_path / "test.h5"
     write_frame_file(path, len(stacks), (2, 9, 7), FrameSpec(duration=10), stacks, np.arange(len(stacks)))
     reader = FrameReader(path)

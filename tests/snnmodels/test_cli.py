@@ -30,25 +30,8 @@ def nmnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def trained(nmnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    result = runner.invoke(
-        app,
-        [
-            "-q",
-            "train",
-            "n-mnist",
-            "--root",
-            str(nmnist),
-            "--frames",
-            "6",
-            *MODEL,
-            "--epochs",
-            "2",
-            "--batch-size",
-            "10",
-            "--out",
-            str(out),
-        ],
-    )
+    result = runner.invoke(app, ["-q", "train", "n-mnist", "--root", str(nmnist), "--frames", "6", *MODEL,
+                                 "--epochs", "2", "--batch-size", "10", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert re.search(r"test accuracy \d\.\d{4} \(top-5 \d\.\d{4}\) on 30 samples", result.output)
     return out
@@ -83,24 +66,8 @@ def test_export_checkpoint_to_nir_and_fine_tune_from_it(trained: Path, nmnist: P
     assert nir_file.stat().st_size > 0
     assert num_outputs(from_nir(nir_file)) == 10
     out = tmp_path / "ft"
-    result = runner.invoke(
-        app,
-        [
-            "-q",
-            "finetune",
-            "n-mnist",
-            "--from",
-            str(nir_file),
-            "--root",
-            str(nmnist),
-            "--frames",
-            "6",
-            "--epochs",
-            "1",
-            "--out",
-            str(out),
-        ],
-    )
+    result = runner.invoke(app, ["-q", "finetune", "n-mnist", "--from", str(nir_file), "--root", str(nmnist),
+                                 "--frames", "6", "--epochs", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "after fine-tuning from" in result.output
     assert load_checkpoint(out / "last.pt")["meta"]["finetuned_from"] == str(nir_file)
@@ -109,47 +76,20 @@ def test_export_checkpoint_to_nir_and_fine_tune_from_it(trained: Path, nmnist: P
 def test_fine_tune_from_registered_weights_over_a_file_url(trained: Path, nmnist: Path, tmp_path: Path) -> None:
     net = load_pretrained(str(trained / "best.pt"))
     contract = InputContract(2, 10, (34, 34), T=6, dataset="n-mnist")
-    weights = save_weights(
-        net,
-        tmp_path / "w.pt",
-        name="nmnist_net_cli_test",
-        contract=contract,
-        model_name="nmnist_net",
-        model_kwargs={"channels": 4},
-    )
+    weights = save_weights(net, tmp_path / "w.pt", name="nmnist_net_cli_test", contract=contract,
+                           model_name="nmnist_net", model_kwargs={"channels": 4})
     assert weights.urls[0].startswith("file://")
     if "nmnist_net_cli_test" not in WEIGHTS:
         register_weights(weights)
     out = tmp_path / "ft"
-    result = runner.invoke(
-        app,
-        [
-            "-q",
-            "finetune",
-            "n-mnist",
-            "--from",
-            "nmnist_net_cli_test",
-            "--model",
-            "nmnist_net",
-            "--model-arg",
-            "channels=4",
-            "--root",
-            str(nmnist),
-            "--frames",
-            "6",
-            "--epochs",
-            "1",
-            "--freeze-backbone",
-            "--out",
-            str(out),
-        ],
-    )
+    result = runner.invoke(app, ["-q", "finetune", "n-mnist", "--from", "nmnist_net_cli_test", "--model", "nmnist_net",
+                                 "--model-arg", "channels=4", "--root", str(nmnist), "--frames", "6", "--epochs", "1",
+                                 "--freeze-backbone", "--out", str(out)])
     assert result.exit_code == 0, result.output
     ft = load_checkpoint(out / "last.pt")["model"]
     start = torch.load(tmp_path / "w.pt", weights_only=True)
-    frozen = [
-        k for k in start if not k.startswith(head_name(net)) and start[k].dtype.is_floating_point and "running" not in k
-    ]
+    frozen = [k for k in start if not k.startswith(head_name(net)) and start[k].dtype.is_floating_point
+              and "running" not in k]
     assert frozen
     assert all(torch.equal(ft[k], start[k]) for k in frozen)  # the backbone did not move
 
@@ -166,22 +106,8 @@ def test_replace_head_keeps_voting() -> None:
 
 
 def test_bad_source_is_a_clear_error(nmnist: Path, tmp_path: Path) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "-q",
-            "finetune",
-            "n-mnist",
-            "--from",
-            "no_such_weights",
-            "--model",
-            "nmnist_net",
-            "--root",
-            str(nmnist),
-            "--out",
-            str(tmp_path),
-        ],
-    )
+    result = runner.invoke(app, ["-q", "finetune", "n-mnist", "--from", "no_such_weights", "--model", "nmnist_net",
+                                 "--root", str(nmnist), "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert "error:" in result.output
 

@@ -176,14 +176,8 @@ def test_on_the_fly_integration_trains_like_a_frame_cache(tmp_path: Path) -> Non
     events = NMNIST(tmp_path, train=True, progress=False)
     frames = NMNIST(tmp_path, train=True, data_type="frame", frames_number=5, split_by="number", progress=False)
     cfg = CFG.replace(epochs=2, batch_size=5, optimizer="sgd", momentum=0.0, scheduler="none", lr=0.1)
-    on_the_fly = Trainer(
-        _linear_net(),
-        cfg,
-        events,
-        collate_fn=pack_events_collate,
-        batch_fn=EventsToFrames(34, 34, frames_number=5, split_by="number"),
-        progress=False,
-    )
+    on_the_fly = Trainer(_linear_net(), cfg, events, collate_fn=pack_events_collate,
+                         batch_fn=EventsToFrames(34, 34, frames_number=5, split_by="number"), progress=False)
     cached = Trainer(_linear_net(), cfg, frames, collate_fn=nd.pad_sequence_collate, progress=False)
     history_a, history_b = on_the_fly.fit(), cached.fit()
     assert history_a[-1].train_loss != history_a[0].train_loss  # it trained
