@@ -23,7 +23,8 @@ graded_spikes_factor != 1          a ``Scale`` node after the neuron
 
 Forward Euler of those NIR nodes at ``dt`` is our update, term for term. What NIR cannot say:
 
-- soft reset (``v_reset=None``, ``reset_mechanism='subtract'``): NIR neurons reset to ``v_reset``; refused.
+- soft reset (``v_reset=None``, ``reset_mechanism='subtract'``): NIR neurons reset to ``v_reset``. An IFNode's
+  soft reset is written as a recurrent subgraph (`nir_converters.soft_reset_if_graph`); the others are refused.
 - the firing rule: our IF/LIF/PLIF fire when v >= v_threshold, NIR (and Norse, snnTorch, Loihi) when
   v > v_threshold. The threshold is written unchanged, so the two agree unless v lands exactly on it (see
   `from_nir`'s ``fire_at_threshold`` to reproduce ours to the bit). snnTorch's ``Leaky`` already fires on >.
