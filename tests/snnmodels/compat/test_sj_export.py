@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,7 @@ def test_to_onnx_exports_spikingjelly_named_neurons(tmp_path: Path) -> None:
     np.testing.assert_allclose(run_onnx(result.path, x), ours, rtol=0, atol=1e-5)
 
 
-def test_to_onnx_refuses_a_neuron_subclass_with_its_own_update(tmp_path: Path) -> None:
+def test_exporters_refuse_a_neuron_subclass_with_its_own_update(tmp_path: Path) -> None:
     """A subclass that redefines the charge is not exported as its parent (it would compute something else)."""
     from snnmodels.export import ExportError, to_onnx
 
@@ -101,6 +102,11 @@ def test_to_onnx_refuses_a_neuron_subclass_with_its_own_update(tmp_path: Path) -
     net = nn.Sequential(layer.Linear(4, 3), DoubleCharge())
     with pytest.raises(ExportError, match="neuron '1' of type DoubleCharge has no single-step ONNX form"):
         to_onnx(net, tmp_path / "x.onnx", (4,), check=False)
+    if importlib.util.find_spec("nir") is not None:
+        from snnmodels.export import to_nir
+
+        with pytest.raises(ExportError):
+            to_nir(net, (4,))
 
 
 def test_to_nir_folds_spikingjelly_named_batchnorms() -> None:
