@@ -32,6 +32,7 @@ __all__ = [
     "Site",
     "adaptive_matrix",
     "as_tuple",
+    "converts_as",
     "flatten_nodes",
     "soft_reset_if_graph",
 ]
@@ -543,3 +544,11 @@ MODULE_CONVERTERS: dict[type[nn.Module], Callable[[nn.Module, Site], list[Any]]]
 
 BATCHNORMS = (nn.BatchNorm1d, layers.BatchNorm1d, nn.BatchNorm2d, layers.BatchNorm2d)
 FOLD_TARGETS = (nn.Linear, layers.Linear, nn.Conv1d, layers.Conv1d, nn.Conv2d, layers.Conv2d)
+
+
+def converts_as(cls: type, kinds: tuple[type, ...]) -> bool:
+    """Whether module type ``cls`` converts as one of ``kinds``: it is one, or a subclass registered with the
+    converter of one (the SpikingJelly-named layers and neurons are, by ``register_like``, which finds it through
+    their class hierarchy). An unregistered subclass is not: it may compute something else than its parent."""
+    convert = MODULE_CONVERTERS.get(cls)
+    return convert is not None and any(MODULE_CONVERTERS.get(k) is convert for k in kinds)
