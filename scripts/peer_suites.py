@@ -61,6 +61,21 @@ def snntorch_suite() -> Suite:
     )
 
 
+def snntorch_spikegen_suite() -> Suite:
+    """snnTorch 1.0.0 ``spikegen``: rate, latency and delta codes, target codes (``tests/test_spikegen.py``).
+
+    At 634fc22 ``snntorch/spikegen.py`` is byte for byte the installed 1.0.0's; the test file last changed long
+    before 1.0.0 (b6ae3a1).
+    """
+    head = "634fc22385ec5581998e62787bbe39b53662140f"
+    return Suite(
+        name="snntorch-spikegen",
+        mirror="jeshraghian+snntorch",
+        files=((head, "tests/test_spikegen.py"),),
+        imports=((r"\bsnntorch\b", "snnmodels.compat.snntorch"),),
+    )
+
+
 def pytorch_spiking_suite() -> Suite:
     """pytorch-spiking 0.1.0: SpikingActivation, Lowpass, TemporalAvgPool (``test_modules.py`` at tag v0.1.0).
 
@@ -248,6 +263,7 @@ def tonic_suite() -> Suite:
 
 SUITES: dict[str, Callable[[], Suite]] = {
     "snntorch": snntorch_suite,
+    "snntorch-spikegen": snntorch_spikegen_suite,
     "pytorch-spiking": pytorch_spiking_suite,
     "spikingjelly-activation_based": spikingjelly_activation_based_suite,
     "spikingjelly-datasets": spikingjelly_datasets_suite,
