@@ -131,15 +131,12 @@ SJ_OUT_OF_SCOPE = {
     ),
     "CuPy CUDA kernel code generation (absent from SpikingJelly 2.0.0 too)": ("test_bptt_kernel_",),
     "layers we do not offer (Delay, NeuNorm, threshold-dependent / temporal-effective BN, BN through time, "
-    "DropConnect, weight-standardised WSConv2d, quantizers, the DQN example) or that belong to the toolbox "
-    "(SynapseFilter, recurrent containers)": (
+    "DropConnect, weight-standardised WSConv2d, quantizers, the DQN example)": (
         "test_delay_",
-        "test_synapse_filter_",
         "test_neunorm_",
         "test_threshold_dependent_",
         "test_temporal_effective_",
         "test_batch_norm_through_time_",
-        "test_elementwise_recurrent_",
         "test_drop_connect_",
         "test_quantizers_",
         "test_multi_level_spike_count_",
