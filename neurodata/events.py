@@ -15,6 +15,12 @@ Polarity conventions differ between cameras and libraries: some write {0, 1}, so
 bool. `make_events` accepts all three and maps them explicitly (-1 -> 0, False -> 0); a stream that mixes
 -1 with 0 is refused, since it is impossible to tell which value means OFF.
 
+A 1-D sensor (the 700-channel cochlea model of SHD and SSC) is ``SensorSize(channels, 1, 1)``: its
+events carry the channel in ``x``, ``y = 0`` and ``p = 1`` (Tonic's convention for spikes without a
+polarity), so every stage that speaks this vocabulary handles it unchanged. Frames integrate to
+`[T, 2, 1, W]` like any sensor's; datasets of a 1-D sensor hand out `[T, 1, W]` (`SensorSize.is_1d`,
+`one_d_frames`): the ON channel, whose counts are the spikes per channel and window.
+
 SpikingJelly passes events as a dict ``{'t', 'x', 'y', 'p'}`` of arrays; `events_from_dict` and `to_dict`
 convert both ways, and the integrators accept either form.
 """
@@ -43,6 +49,24 @@ class SensorSize(NamedTuple):
     def frame_shape(self) -> tuple[int, int, int]:
         """`(P, H, W)`: the only place where (width, height) turns into the frames' axis order."""
         return (self.polarities, self.height, self.width)
+
+    @property
+    def is_1d(self) -> bool:
+        """True for a 1-D sensor (one row, no polarity: SHD/SSC's cochlea), whose frames are `[T, 1, W]`."""
+        return self.height == 1 and self.polarities == 1
+
+
+def one_d_frames(frames: Any, *, polarity_channels: bool = True) -> Any:
+    """`[T, C, 1, W]` frames of a 1-D sensor as `[T, 1, W]` or, with ``polarity_channels=False``, `[T, C, W]`.
+
+    A view, for numpy arrays and torch tensors alike. Frames with polarity channels (counts: C = 2) keep
+    channel 1 only: a 1-D sensor's events are all ON (``p = 1``), so it holds every spike. Other
+    representations (voxel bins, time surfaces) keep all their channels and lose the height axis.
+    """
+    if frames.ndim != 4 or frames.shape[2] != 1 or (polarity_channels and frames.shape[1] != 2):
+        want = "[T, 2, 1, W]" if polarity_channels else "[T, C, 1, W]"
+        raise ValueError(f"frames of a 1-D sensor are {want}; got shape {tuple(frames.shape)}")
+    return frames[:, 1:2, 0] if polarity_channels else frames[:, :, 0]
 
 
 def _polarity_to_01(p: np.ndarray, where: str) -> np.ndarray:

@@ -36,8 +36,16 @@ from neurodata.cache import (
 from neurodata.datasets.prepared import EVENTS_NP, VERSION_SUFFIX, PreparedSource, prepared_source
 from neurodata.download import Resource, download_file, verify_file
 from neurodata.errors import DatasetNotFoundError, NeurodataError
-from neurodata.events import SensorSize
-from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec, Representation, SparseCounts, Windows, parse_representation
+from neurodata.events import SensorSize, one_d_frames
+from neurodata.spec import (
+    EVENTS_FORMAT_VERSION,
+    Counts,
+    FrameSpec,
+    Representation,
+    SparseCounts,
+    Windows,
+    parse_representation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -398,6 +406,8 @@ class EventDataset(torch.utils.data.Dataset):
         part, i = self._locate(int(index))
         if self._frames is not None:
             data: Any = self._frames[part].read(i, np.float32)
+            if self.sensor.is_1d and self.spec.custom is None:
+                data = one_d_frames(data, polarity_channels=isinstance(self.spec.representation, Counts | None))
             if isinstance(self.spec.representation, SparseCounts):
                 data = integrate.to_sparse_coo(data)
         else:
@@ -417,7 +427,12 @@ class EventDataset(torch.utils.data.Dataset):
         write per sample instead of an allocation, a write and a copy. The array's memory is recycled
         (`neurodata.buffers`) once the batch and everything made from it are gone.
         """
-        if self._frames is None or self.transform is not None or isinstance(self.spec.representation, SparseCounts):
+        if (
+            self._frames is None
+            or self.transform is not None
+            or isinstance(self.spec.representation, SparseCounts)
+            or self.sensor.is_1d  # frames [T, 1, W] are views of [T, 2, 1, W]: no padded batch to hand on
+        ):
             return [self[i] for i in indices]
         where = [self._locate(int(i)) for i in indices]
         lengths = [self._frames[part].length(i) for part, i in where]
