@@ -112,7 +112,12 @@ def dat_sensor(fields: dict[str, str]) -> SensorSize | None:
 
 
 def decode_dat(
-    data: Buffer, *, name: str = "<bytes>", sensor: SensorSize | None = None, version: int | None = None
+    data: Buffer,
+    *,
+    name: str = "<bytes>",
+    sensor: SensorSize | None = None,
+    version: int | None = None,
+    sort: bool = True,
 ) -> np.ndarray:
     """Decode a TD ``.dat`` file's bytes into `[N]` `EVENT_DTYPE` events (t in µs, sorted, y as stored).
 
@@ -121,6 +126,7 @@ def decode_dat(
         name: how errors and warnings name the source.
         sensor: checks every coordinate against it (default: the header's Width/Height when stated).
         version: the record layout (1 or 2); default: the header's ``% Version`` (1 when absent).
+        sort: False keeps file order (timestamps may then go back), for readers that drop such events.
 
     Raises `CorruptDataError` for a coordinate outside the sensor or a polarity other than 0/1 (naming
     the byte offset of the record), `HeaderError` for a damaged header. A trailing partial record gives
@@ -169,17 +175,17 @@ def decode_dat(
         t += np.cumsum(step)
     ev = np.empty(n, dtype=EVENT_DTYPE)
     ev["t"], ev["x"], ev["y"], ev["p"] = t, x, y, p
-    return sort_if_needed(ev, name, lambda i: start + i * RECORD_BYTES)
+    return sort_if_needed(ev, name, lambda i: start + i * RECORD_BYTES) if sort else ev
 
 
 def read_prophesee_dat(
-    path: PathLike, *, sensor: SensorSize | None = None, version: int | None = None
+    path: PathLike, *, sensor: SensorSize | None = None, version: int | None = None, sort: bool = True
 ) -> np.ndarray:
     """Read a Prophesee/ATIS TD ``.dat`` file (N-CARS, NAV Gesture) into `[N]` `EVENT_DTYPE` events.
 
     See `decode_dat`; coordinates come back as stored (no y flip).
     """
-    return decode_dat(read_buffer(path), name=str(path), sensor=sensor, version=version)
+    return decode_dat(read_buffer(path), name=str(path), sensor=sensor, version=version, sort=sort)
 
 
 def read_dat_header(path: PathLike) -> dict[str, str]:
