@@ -144,7 +144,8 @@ def _poker_dvs(folder: Path, size: SampleSize, rng: np.random.Generator) -> tupl
     return names, expected
 
 
-_LIP_DTYPE = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "?")])
+# the fields as Tonic reads DVS-Lip files (its DVSLip.dtype)
+_LIP_DTYPE = np.dtype([("x", "<i2"), ("y", "<i2"), ("p", "?"), ("t", "<i8")])
 
 
 def _dvs_lip(folder: Path, size: SampleSize, rng: np.random.Generator) -> tuple[list[str], Expected]:

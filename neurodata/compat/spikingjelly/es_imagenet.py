@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from neurodata.cache import EventStore
 from neurodata.compat.spikingjelly.base import NeuromorphicDatasetFolder
 from neurodata.datasets import es_imagenet
 from neurodata.io.numpy_events import read_es_imagenet
@@ -63,6 +64,14 @@ class ESImageNet(NeuromorphicDatasetFolder):
     @classmethod
     def _class_folders(cls) -> list[str]:
         return list(cls._core.classes)
+
+    def _folders_on_disk(self, folders: list[str]) -> list[str]:
+        # SpikingJelly makes a folder per class of the train split (the test split copies that tree), and
+        # labels by rank among them: a release without some class numbers them without it
+        assert self._core_data is not None
+        store = self._core_data.events_dir(self.dataset_root) / "train.h5"
+        present = np.unique(EventStore(store).labels)
+        return sorted({folders[int(k)] for k in present})
 
     @classmethod
     def _names_of(cls, metas: list[dict[str, Any]], labels: list[int]) -> list[str]:

@@ -92,11 +92,14 @@ class SpikingHeidelbergDigits(NeuromorphicDatasetFolder):
         self.classes = self._class_folders()
         self.samples = [(str(self.root / str(int(y)) / str(i)), int(y)) for i, y in enumerate(core.targets)]
 
+    def _events(self, events: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # the file's seconds (from the store's µs) and channels, keyed as SpikingJelly keys them
+        return {"t": (np.asarray(events["t"]) / 1e6).astype(np.float32), "x": np.asarray(events["x"]).astype(np.uint16)}
+
     def _finish(self, data: Any, label: int) -> tuple[Any, Any]:
         if self.data_type == "event":
-            data = {"t": (np.asarray(data["t"]) / 1e6).astype(np.float32), "x": np.asarray(data["x"]).astype(np.uint16)}
-            label = np.uint16(label)
-        elif isinstance(data, np.ndarray) and data.ndim == 3:
+            return super()._finish(data, np.uint16(label))  # type: ignore[arg-type]
+        if isinstance(data, np.ndarray) and data.ndim == 3:
             data = data[:, 0]  # [T, 1, 700] -> SpikingJelly's [T, 700]
         return super()._finish(data, label)
 
