@@ -157,11 +157,15 @@ def sniff_numpy(head: bytes) -> str | None:
     return None
 
 
-def write_npy_events(path: PathLike, events: np.ndarray, *, layout: str = "structured") -> None:
-    """Write `[N]` events as a ``.npy`` file (see `encode_npy_events`)."""
+def write_npy_events(
+    path: PathLike, events: np.ndarray, *, layout: str = "structured", sensor: SensorSize | None = None
+) -> None:
+    """Write `[N]` events as a ``.npy`` file (see `encode_npy_events`); `sensor`, if given, is checked."""
+    check_events(events, sensor, where="write_npy_events")
     Path(path).write_bytes(encode_npy_events(events, layout=layout))
 
 
-def write_es_imagenet(path: PathLike, events: np.ndarray) -> None:
-    """Write `[N]` events (t in time steps) as an ES-ImageNet ``.npz`` sample file."""
+def write_es_imagenet(path: PathLike, events: np.ndarray, *, sensor: SensorSize | None = None) -> None:
+    """Write `[N]` events (t in time steps) as an ES-ImageNet ``.npz`` sample file (ON/OFF rows)."""
+    check_events(events, sensor, where="write_es_imagenet")
     Path(path).write_bytes(encode_es_imagenet(events))

@@ -17,9 +17,10 @@ SpikingJelly's NAV Gesture reader flip y (``height - 1 - y``), expelliarmus and 
 dataset classes apply their own convention. faery 0.7 refuses N-CARS files (event type "2d"), and loris
 does not install on Python 3.11 with numpy 2, hence this reader.
 
-Timestamps are 32-bit: a step back of more than 2^31 µs is taken as a counter wrap and unwrapped; any
-other step back gives stably sorted events and an `UnsortedTimestampsWarning` naming the byte offset
-(loris and SpikingJelly drop such events instead).
+Timestamps are 32-bit, counted from the header's ``% T0`` (µs; faery writes it, default 0): a step back
+of more than 2^31 µs is taken as a counter wrap and unwrapped; any other step back gives stably sorted
+events and an `UnsortedTimestampsWarning` naming the byte offset (loris and SpikingJelly drop such events
+instead).
 """
 
 from __future__ import annotations
@@ -168,6 +169,11 @@ def decode_dat(
                     f"{sensor.width}x{sensor.height} sensor; wrong sensor size, or a damaged file"
                 )
     t = t32.astype(np.int64)
+    if "T0" in fields:
+        try:
+            t += int(fields["T0"].split()[0])
+        except ValueError:
+            raise HeaderError(f"{name}: header line '% T0 {fields['T0']}' is not a time in µs") from None
     wraps = np.flatnonzero(np.diff(t) < -(1 << 31))
     if wraps.size:
         step = np.zeros(n, dtype=np.int64)
@@ -205,7 +211,8 @@ def encode_dat(
         sensor: written as ``% Width`` / ``% Height`` lines (version 2) and checked against the events.
         header: extra ``%`` lines (without the ``% `` prefix), written after the version line.
 
-    Timestamps must lie in ``0 .. 2^32 - 1`` µs (the format stores 32 bits).
+    Timestamps must lie within 2^32 µs of each other (the records store 32 bits); when the last is 2^32 µs
+    or later, a ``% T0`` header line (as faery writes) holds the first and the records count from it.
     """
     check_events(events, sensor, where="encode_dat")
     if version not in (1, 2):
@@ -219,16 +226,19 @@ def encode_dat(
                 f"0..{limit}"
             )
     t = events["t"]
-    if events.size and (t[0] < 0 or t[-1] >= _WRAP):
-        i = 0 if t[0] < 0 else int(np.argmax(t >= _WRAP))
-        raise EventsError(f"encode_dat: field 't' at index {i} is {int(t[i])}; .dat stores 0..2^32-1 µs")
-    lines = [f"% Version {version}", *(f"% {h}" for h in header)]
+    t0 = int(t[0]) if events.size and t[-1] >= _WRAP else 0
+    if events.size and (t[0] < 0 or t[-1] - t0 >= _WRAP):
+        i = 0 if t[0] < 0 else int(np.argmax(t - t0 >= _WRAP))
+        raise EventsError(
+            f"encode_dat: field 't' at index {i} is {int(t[i])}; .dat stores t >= 0 within 2^32 µs of the first"
+        )
+    lines = [f"% Version {version}", *(f"% {h}" for h in header)] + ([f"% T0 {t0}"] if t0 else [])
     if sensor is not None and version >= 2:
         lines += [f"% Width {sensor.width}", f"% Height {sensor.height}"]
     x, y, p = (events[k].astype(np.uint32) for k in ("x", "y", "p"))
     data = x | (y << 9) | (p << 17) if version == 1 else x | (y << 14) | (p << 28)
     words = np.empty((events.size, 2), dtype="<u4")
-    words[:, 0], words[:, 1] = t, data
+    words[:, 0], words[:, 1] = t - t0, data
     return ("\n".join(lines) + "\n").encode("ascii") + bytes([0, RECORD_BYTES]) + words.tobytes()
 
 

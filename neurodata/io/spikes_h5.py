@@ -46,8 +46,9 @@ class SpikeFile:
             ) from err
         missing = [k for k in ("spikes/times", "spikes/units", "labels") if k not in self._f]
         if missing:
+            found = sorted(self._f.keys())
             self._f.close()
-            raise DecodeError(f"{self.path}: not an SHD/SSC file: no {missing} (has {sorted(self._f.keys())})")
+            raise DecodeError(f"{self.path}: not an SHD/SSC file: no {missing} (has {found})")
         self._times, self._units = self._f["spikes/times"], self._f["spikes/units"]
         self.labels = np.asarray(self._f["labels"][()], dtype=np.int64).reshape(-1)
         if not len(self._times) == len(self._units) == len(self.labels):
@@ -83,7 +84,9 @@ class SpikeFile:
         bad = np.flatnonzero(~np.isfinite(t) | (t < 0) | (t > _TIME_LIMIT_S))
         if bad.size:
             k = int(bad[0])
-            raise CorruptDataError(f"{where}: spike {k} has time {times[k]!r} s; times must be finite seconds >= 0")
+            raise CorruptDataError(
+                f"{where}: spike {k} has time {float(times[k]):g} s; times must be finite seconds >= 0"
+            )
         u = units.astype(np.int64)
         out = np.flatnonzero((u < 0) | (u >= self.channels))
         if out.size:
@@ -146,5 +149,15 @@ def write_spikes_h5(
 
 
 def write_spikes_h5_events(path: PathLike, events: np.ndarray, *, label: int = 0) -> None:
-    """Write one sample's 1-D events (t µs, x channel) as a one-sample SHD/SSC file."""
+    """Write one sample's 1-D events (t µs, x channel, y 0, p 1) as a one-sample SHD/SSC file."""
+    from neurodata.errors import EventsError
+    from neurodata.events import check_events
+
+    check_events(events, COCHLEA, where="write_spikes_h5_events")
+    if events.size and (events["p"].min() != 1):
+        i = int(np.argmax(events["p"] != 1))
+        raise EventsError(
+            f"write_spikes_h5_events: field 'p' at index {i} is {int(events['p'][i])}; SHD/SSC spikes have no "
+            "polarity (events of the 1-D sensor carry p = 1)"
+        )
     write_spikes_h5(path, [(events["t"] / 1e6, events["x"])], np.asarray([label]), time_dtype="float64")
