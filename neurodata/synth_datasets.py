@@ -209,7 +209,10 @@ def _spikes(prefix: str, splits: tuple[str, ...], n_classes: int) -> Writer:
                     speakers.append(int(rng.integers(0, 10)))
             name = f"{prefix}_{split}.h5"
             tmp = folder / name
-            write_spikes_h5(tmp, samples, np.asarray(labels), speaker=np.asarray(speakers))
+            from neurodata.datasets import get_dataset
+
+            keys = list(get_dataset(prefix).classes)  # the real files name their classes in extra/keys
+            write_spikes_h5(tmp, samples, np.asarray(labels), keys=keys, speaker=np.asarray(speakers))
             zname = f"{name}.zip"
             with zipfile.ZipFile(folder / zname, "w") as zf:
                 _zip_bytes(zf, name, tmp.read_bytes())

@@ -12,8 +12,8 @@ version                    x              y               polarity
 =========================  =============  ==============  =====================
 
 A file without a ``% Version`` line is version 1, as loris and sepia read it. A file without any header
-holds records from byte 0 (no type and size bytes). Coordinates come back as stored: loris and
-SpikingJelly's NAV Gesture reader flip y (``height - 1 - y``), expelliarmus and Metavision do not; the
+holds records from byte 0 (no type and size bytes). Coordinates come back as stored: loris flips y
+(``height - 1 - y``), as SpikingJelly's NAV Gesture conversion does; expelliarmus and Metavision do not; the
 dataset classes apply their own convention. faery 0.7 refuses N-CARS files (event type "2d"), and loris
 does not install on Python 3.11 with numpy 2, hence this reader.
 
