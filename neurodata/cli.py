@@ -133,13 +133,12 @@ def prepare(
                 "event stores ready in %.1f s: %s", time.perf_counter() - start, ", ".join(map(str, stores.values()))
             )
             return
-        ds = cls(
+        ds = cls(  # by keyword: the datasets' positional orders are their peers' (some have no `train`)
             r,
-            None,
-            "frame",
-            frames,
-            split_by if frames is not None else None,
-            duration,
+            data_type="frame",
+            frames_number=frames,
+            split_by=split_by if frames is not None else None,
+            duration=duration,
             download=download,
             workers=workers,
             progress=_progress(),
@@ -164,7 +163,8 @@ def show(
     from neurodata.show import play_frame
 
     try:
-        ds = get_dataset(name)(_root(name, root), None, "frame", frames, "number", progress=_progress())
+        cls = get_dataset(name)
+        ds = cls(_root(name, root), data_type="frame", frames_number=frames, split_by="number", progress=_progress())
         x, label = ds[index]
     except (NeurodataError, IndexError, ValueError) as err:
         raise _fail(err) from None

@@ -8,9 +8,28 @@ from typing import Any
 import numpy as np
 
 
-def frames_to_rgb(frames: Any) -> np.ndarray:
-    """`[T, 2, H, W]` counts -> `[T, H, W, 3]` uint8: channel 0 (OFF) green, channel 1 (ON) blue, as SpikingJelly."""
+def raster_rgb(frames: Any) -> np.ndarray:
+    """`[T, 1, W]` counts of a 1-D sensor (SHD/SSC) -> `[T, W, T, 3]` uint8: a raster of channel (rows) against
+    frame (columns), white on black, drawn one more column per GIF frame."""
     x = np.asarray(frames.detach().cpu() if hasattr(frames, "detach") else frames, dtype=np.float32)
+    if x.ndim != 3 or x.shape[1] != 1:
+        raise ValueError(f"1-D frames must be [T, 1, W], got shape {x.shape}")
+    peak = float(x.max()) or 1.0
+    image = np.clip(x[:, 0].T[::-1] / peak * 255.0, 0, 255).astype(np.uint8)  # [W, T], channel 0 at the bottom
+    out = np.zeros((x.shape[0], *image.shape, 3), dtype=np.uint8)
+    for k in range(x.shape[0]):
+        out[k, :, : k + 1] = image[:, : k + 1, None]
+    return out
+
+
+def frames_to_rgb(frames: Any) -> np.ndarray:
+    """`[T, 2, H, W]` counts -> `[T, H, W, 3]` uint8: channel 0 (OFF) green, channel 1 (ON) blue, as SpikingJelly.
+
+    `[T, 1, W]` frames of a 1-D sensor become a growing raster (`raster_rgb`).
+    """
+    x = np.asarray(frames.detach().cpu() if hasattr(frames, "detach") else frames, dtype=np.float32)
+    if x.ndim == 3:
+        return raster_rgb(x)
     if x.ndim != 4 or x.shape[1] != 2:
         raise ValueError(f"frames must be [T, 2, H, W], got shape {x.shape}")
     peak = float(x.max()) or 1.0
@@ -24,7 +43,7 @@ def play_frame(frames: Any, save_gif_to: str | Path | None = None, *, scale: int
     """Write frames as an animated GIF to `save_gif_to` (SpikingJelly's name), or show them with matplotlib.
 
     Args:
-        frames: `[T, 2, H, W]` array or tensor.
+        frames: `[T, 2, H, W]` array or tensor (or a 1-D sensor's `[T, 1, W]`).
         scale: integer pixel magnification of the GIF.
         frame_ms: display time of one frame.
     """

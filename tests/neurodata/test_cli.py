@@ -17,7 +17,10 @@ runner = CliRunner()
 def test_list_and_info() -> None:
     result = runner.invoke(app, ["list"])
     assert result.exit_code == 0
-    assert [line.split()[0] for line in result.output.splitlines()] == ["cifar10-dvs", "dvs128-gesture", "n-mnist"]
+    from neurodata.datasets import DATASETS
+
+    assert [line.split()[0] for line in result.output.splitlines()] == DATASETS.names()
+    assert {"cifar10-dvs", "dvs128-gesture", "n-mnist", "shd", "es-imagenet"} <= set(DATASETS.names())
     result = runner.invoke(app, ["info", "n-mnist"])
     assert result.exit_code == 0
     assert "20959b8e626244a1b502305a9e6e2031" in result.output

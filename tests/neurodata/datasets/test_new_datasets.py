@@ -165,3 +165,54 @@ def test_preparing_each_miniature_takes_seconds(tmp_path: Path) -> None:
         start = time.perf_counter()
         get_dataset(name).prepare_events(tmp_path / name, progress=False)
         assert time.perf_counter() - start < 10, name  # a loose bound: the work is milliseconds
+
+
+def _killed_es_imagenet(root: str, after: int) -> None:
+    """Decode ES-ImageNet shard by shard and die by SIGKILL once `after` shards are written (forked child)."""
+    from neurodata.datasets import es_imagenet
+
+    real = es_imagenet._write_shard
+    done = []
+
+    def write_then_maybe_die(path: Path, samples: list) -> None:
+        real(path, samples)
+        done.append(path)
+        if len(done) == after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    es_imagenet._write_shard = write_then_maybe_die  # type: ignore[assignment]
+    es_imagenet.ESImageNet.prepare_events(root, progress=False)
+
+
+def test_es_imagenet_preparation_resumes_from_its_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Members stream from the RAR volumes (never extracted); a killed preparation keeps finished shards."""
+    pytest.importorskip("rarfile", reason="ES-ImageNet's volumes are read with rarfile (the datasets extra)")
+    from neurodata.datasets import es_imagenet
+    from neurodata.io import numpy_events
+
+    monkeypatch.setattr(es_imagenet, "_SHARD", 3)  # 8 train shards on the miniature (24 samples)
+    manifest = json.loads(synth.make_sample("es-imagenet", tmp_path, SIZE).read_text())
+    assert len(manifest["resources"]) >= 2  # several volumes, members split across them
+    child = multiprocessing.get_context("fork").Process(target=_killed_es_imagenet, args=(str(tmp_path), 3))
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    shards = es_imagenet.ESImageNet._shard_dir(tmp_path)
+    assert len(list(shards.glob("train-*.npz"))) == 3
+    assert not (tmp_path / "extract").exists()  # nothing was extracted
+    decoded = []
+    real = numpy_events.decode_es_imagenet
+    monkeypatch.setattr(es_imagenet, "decode_es_imagenet", lambda *a, **k: decoded.append(1) or real(*a, **k))
+    train = es_imagenet.ESImageNet(tmp_path, train=True, progress=False)
+    test = es_imagenet.ESImageNet(tmp_path, train=False, progress=False)
+    total = manifest["expected"]["train"]["count"] + manifest["expected"]["test"]["count"]
+    assert len(decoded) == total - 9  # the three finished shards were not decoded again
+    assert train.targets.tolist() == manifest["expected"]["train"]["labels"]
+    assert test.targets.tolist() == manifest["expected"]["test"]["labels"]
+    assert not shards.exists()  # removed once the stores were complete
+    fresh = tmp_path / "fresh"
+    synth.make_sample("es-imagenet", fresh, SIZE)
+    again = es_imagenet.ESImageNet(fresh, train=True, progress=False)
+    for i in range(len(train)):  # resumed = decoded in one go
+        for k in ("t", "x", "y", "p"):
+            np.testing.assert_array_equal(train[i][0][k], again[i][0][k])
