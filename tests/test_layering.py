@@ -14,7 +14,7 @@ STAGES = [
     {"errors", "events", "registry", "testing"},
     {"download", "archive"},
     {"io"},
-    {"functional", "spec"},
+    {"functional", "spec", "augment"},
     {"split"},
     {"integrate"},
     {"transforms"},
