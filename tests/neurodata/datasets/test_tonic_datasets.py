@@ -169,3 +169,87 @@ def test_dvs_lip_equals_tonic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             i = where[(path.parent.name, path.name)]
             assert target == ours.targets[i]
             _same_events(ours[i][0], ev)
+
+
+# ------------------------------------------------------------------ the Tonic-named classes on Tonic's folders
+
+
+def _tonic_folder(name: str, tmp_path: Path) -> tuple[Path, str, list[dict[str, Any]]]:
+    """A `save_to` laid out as Tonic extracts `name` (from its miniature), Tonic's class name, its split kwargs."""
+    extracted = _prepared(name, tmp_path / "mini")
+    save_to = tmp_path / "tonic"
+    if name == "n-caltech101":
+        top = next(p for p in extracted.rglob("Caltech101") if (p / "accordion").is_dir())
+        shutil.copytree(top, save_to / "NCALTECH101" / "Caltech101")
+        return save_to, "NCALTECH101", [{}]
+    if name == "asl-dvs":
+        for letter in ASLDVS.classes:
+            src = next(p for p in extracted.rglob(letter) if p.is_dir() and any(p.glob("*.mat")))
+            shutil.copytree(src, save_to / "ASLDVS" / letter)
+        return save_to, "ASLDVS", [{}]
+    if name in ("shd", "ssc"):
+        cls_name = name.upper()
+        (save_to / cls_name).mkdir(parents=True)
+        for f in extracted.rglob("*.h5"):
+            shutil.copy(f, save_to / cls_name / f.name)
+        splits = [{"train": True}, {"train": False}] if name == "shd" else [{"split": s} for s in ("train", "valid")]
+        return save_to, cls_name, splits
+    if name == "poker-dvs":
+        for split in ("train", "test"):
+            top = next(p for p in extracted.rglob(f"pips_{split}") if (p / "cl").is_dir())
+            shutil.copytree(top, save_to / "POKERDVS" / f"pips_{split}")
+        return save_to, "POKERDVS", [{"train": True}, {"train": False}]
+    top = next(p for p in extracted.rglob("DVS-Lip") if (p / "train").is_dir())
+    shutil.copytree(top, save_to / "DVSLip" / "DVS-Lip")
+    return save_to, "DVSLip", [{"train": True}, {"train": False}]
+
+
+def _items(ds: Any) -> list[tuple[str, bytes, str]]:
+    out = []
+    for i in range(len(ds)):
+        ev, target = ds[i]
+        ev = ev.reshape(-1)  # Tonic's ASLDVS keeps MATLAB's column shape
+        out.append((str(target), ev.tobytes(), str(ev.dtype)))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("name", ["n-caltech101", "asl-dvs", "shd", "ssc", "poker-dvs", "dvs-lip"])
+def test_tonic_named_classes_equal_tonic_on_its_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from neurodata.compat.tonic import datasets as ours_mod
+
+    tonic = _tonic()
+    if name == "asl-dvs":
+        pytest.importorskip("scipy")
+    save_to, cls_name, splits = _tonic_folder(name, tmp_path)
+    for kw in splits:
+        theirs = _tonic_dataset(getattr(tonic.datasets, cls_name), save_to, monkeypatch, **kw)
+        ours = getattr(ours_mod, cls_name)(save_to, **kw)  # decodes Tonic's files in place
+        assert len(ours) == len(theirs) > 0
+        assert _items(ours) == _items(theirs)  # same events (dtype, fields, values) and targets, as multisets
+        assert ours.sensor_size == theirs.sensor_size
+        assert ours.dtype == theirs.dtype
+        tonic_classes = getattr(theirs, "classes", None)  # NCALTECH101 has none; SHD/SSC's are the file's keys
+        if tonic_classes is not None:
+            names = [c.decode() if isinstance(c, bytes) else str(c) for c in tonic_classes]
+            assert [str(c) for c in ours.classes] == names
+    assert not list((save_to / cls_name).glob("download"))  # nothing was fetched
+
+
+def test_tonic_named_class_downloads_our_archives(tmp_path: Path, http_server: Any) -> None:
+    from neurodata.compat.tonic import datasets as ours_mod
+
+    served = tmp_path / "served"
+    manifest = synth.make_sample("poker-dvs", served, SIZE, seed=2, base_url=http_server.url + "/p")
+    for f in (served / "download").iterdir():
+        http_server.files[f"/p/{f.name}"] = f.read_bytes()
+    loc = tmp_path / "save_to" / "POKERDVS" / "download"
+    loc.mkdir(parents=True)
+    shutil.copy(manifest, loc / "sample.json")
+    ds = ours_mod.POKERDVS(tmp_path / "save_to", train=False, transform=lambda ev: ev[ev["p"] == 1])
+    assert len(ds) == 8
+    events, target = ds[0]
+    assert events.dtype == ours_mod.POKERDVS.dtype
+    assert (events["p"] == 1).all()
+    assert target in range(4)
