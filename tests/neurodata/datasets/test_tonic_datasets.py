@@ -253,3 +253,29 @@ def test_tonic_named_class_downloads_our_archives(tmp_path: Path, http_server: A
     assert events.dtype == ours_mod.POKERDVS.dtype
     assert (events["p"] == 1).all()
     assert target in range(4)
+
+
+def test_tonic_1x_ncars_and_navgesture_names(tmp_path: Path) -> None:
+    """Tonic 1.x's NCARS and NavGesture (gone with loris), from our miniature archives in Tonic's folders."""
+    from neurodata.compat.tonic import datasets as ours_mod
+    from neurodata.datasets import NCARS, NAVGestureSit
+
+    synth.make_sample("n-cars", tmp_path / "save_to" / "NCARS", SIZE, seed=6)
+    synth.make_sample("nav-gesture-sit", tmp_path / "save_to" / "NavGesture" / "navgesture-sit", SIZE, seed=6)
+    cars = ours_mod.NCARS(tmp_path / "save_to", train=True)
+    core_cars = NCARS(tmp_path / "save_to" / "NCARS", train=True, progress=False)
+    assert cars.targets == core_cars.targets.tolist()
+    for i in range(len(cars)):
+        ev, _ = cars[i]
+        raw = core_cars[i][0]
+        assert ev.dtype == ours_mod.NCARS.dtype
+        np.testing.assert_array_equal(ev["y"], raw["y"] - raw["y"].min())  # Tonic 1.x: y from 0 per sample
+        np.testing.assert_array_equal(ev["x"], raw["x"])
+    nav = ours_mod.NavGesture(tmp_path / "save_to")
+    core_nav = NAVGestureSit(tmp_path / "save_to" / "NavGesture" / "navgesture-sit", progress=False)
+    codes = ("do", "up", "le", "ri", "se", "ho")  # Tonic's label order
+    words = {"do": "down", "up": "up", "le": "left", "ri": "right", "se": "select", "ho": "home"}
+    for i in range(len(nav)):
+        code = core_nav.metadata(i)["file"].split("_")[1]
+        assert nav.targets[i] == codes.index(code)
+        assert nav.classes[nav.targets[i]].endswith(words[code])
