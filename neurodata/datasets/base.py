@@ -284,9 +284,10 @@ class EventDataset(torch.utils.data.Dataset):
 
     @classmethod
     def _manual_message(cls, root: Path, r: Resource) -> str:
+        digest = f" (md5 {r.md5})" if r.md5 else f" (sha256 {r.sha256})" if r.sha256 else ""
         return (
             f"{cls.name}: {r.filename} cannot be downloaded by script. {r.manual or ''} "
-            f"Put it at {root / 'download' / r.filename} (md5 {r.md5}), then run again."
+            f"Put it at {root / 'download' / r.filename}{digest}, then run again."
         ).replace("  ", " ")
 
     @classmethod

@@ -81,6 +81,14 @@ def read_mat_events(
         raise CorruptDataError(
             f"{path}: variables {list(variables)} have different lengths {[len(c) for c in cols]}; the file is damaged"
         )
+    for k, (name, col) in enumerate(zip(variables, cols, strict=True)):
+        if col.dtype.kind == "f":  # MATLAB's doubles: whole numbers expected; one cast and one compare
+            whole = col.astype(np.int64)
+            bad = np.flatnonzero(whole != col)
+            if bad.size:
+                i = int(bad[0])
+                raise CorruptDataError(f"{path}: variable {name!r} at index {i} is {col[i]!r}, not a whole number")
+            cols[k] = whole
     try:
         ev = make_events(*cols, check=False, where=str(path))
     except EventsError as err:
