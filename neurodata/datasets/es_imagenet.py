@@ -2,10 +2,12 @@
 
 Published as 25 RAR volumes (``ES-imagenet-0.18.partNN.rar``, about 100 GB) holding
 ``ES-imagenet-0.18/train/class<k>/<name>.npz``, ``ES-imagenet-0.18/val/<name>.npz`` and ``vallabel.txt``
-(``<name> <k>`` per line). Preparation never extracts them: members are streamed from the volumes one at a
-time (`rarfile`; compressed members go through its ``unrar`` / ``unar`` / ``7z`` / ``bsdtar`` backend), so
-no archive is held in memory or copied to disk. Decoded batches are kept as shards beside the event store
-until it is complete, so an interrupted preparation resumes where it stopped.
+(``<name> <k>`` per line). Preparation does not extract them: members are streamed from the volumes one at a
+time (`rarfile`; compressed members go through its ``unrar`` / ``unar`` / ``7z`` / ``bsdtar`` backend, one
+call per member), so no archive is held in memory or copied to disk. A tree extracted beforehand into
+``root/extract/ES-imagenet-0.18`` (``unrar x``: one pass, faster for compressed volumes) is read instead.
+Decoded batches are kept as shards beside the event store until it is complete, so an interrupted
+preparation resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
+import logging
 import os
 import re
 import shutil
@@ -27,6 +30,8 @@ from neurodata.download import Resource
 from neurodata.errors import DatasetNotFoundError, OptionalDependencyError
 from neurodata.events import EVENT_DTYPE, SensorSize
 from neurodata.io.numpy_events import decode_es_imagenet
+
+log = logging.getLogger(__name__)
 
 TOP = "ES-imagenet-0.18"
 _CLOUD = "https://cloud.tsinghua.edu.cn/d/94873ab4ec2a4eb497b3/files/?p=%2F{}&dl=1"
@@ -54,6 +59,17 @@ def _rarfile() -> Any:
         raise OptionalDependencyError(
             "ES-ImageNet's RAR volumes need the optional package 'rarfile': pip install 'neurodata-snnmodels[datasets]'"
         ) from err
+
+
+_OPEN: dict[tuple[str, int], Any] = {}  # (first volume, pid) -> RarFile: headers parsed once per process
+
+
+def _open_volumes(first: str) -> Any:
+    key = (first, os.getpid())
+    if key not in _OPEN:
+        _OPEN.clear()  # one archive at a time; a forked child never reuses its parent's handles
+        _OPEN[key] = _rarfile().RarFile(first)
+    return _OPEN[key]
 
 
 def _first_volume(folder: Path) -> Path:
@@ -112,6 +128,15 @@ class ESImageNet(EventDataset):
         return Path(root) / "download"
 
     @classmethod
+    def verify(cls, root: str | Path) -> list[Path]:
+        """The volumes' checksums; none when ``root/extract/ES-imagenet-0.18`` was extracted beforehand (that
+        tree is read as it is, and the volumes may be gone)."""
+        if (Path(root) / "extract" / TOP).is_dir():
+            log.info("%s: reading the extracted tree in %s; the volumes are not verified", cls.name, Path(root))
+            return []
+        return super().verify(root)
+
+    @classmethod
     def prepare_events(cls, root: str | Path, **kw: Any) -> dict[str, Path]:
         stores = super().prepare_events(root, **kw)
         shutil.rmtree(cls._shard_dir(Path(root)), ignore_errors=True)  # the stores are complete
@@ -124,24 +149,35 @@ class ESImageNet(EventDataset):
 
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
-        rarfile = _rarfile()
-        first = _first_volume(extracted)
-        with rarfile.RarFile(first) as rf:
-            names = rf.namelist()
-            if split == "train":
-                items = [(n, int(m.group(1)), m.group(2)) for n in names if (m := _TRAIN.match(n))]
-            else:
-                listing = f"{TOP}/vallabel.txt"
-                if listing not in names:
-                    raise DatasetNotFoundError(f"{cls.name}: {first} holds no {listing}; the volumes are incomplete")
-                labels = dict(_parse_vallabel(rf.read(listing).decode()))
-                present = {m.group(1): n for n in names if (m := _VAL.match(n))}
-                missing = [f for f in labels if f not in present]
-                if missing:
-                    raise DatasetNotFoundError(
-                        f"{cls.name}: vallabel.txt lists {missing[:5]}..., absent from the volumes"
-                    )
-                items = [(present[f], k, f) for f, k in labels.items()]
+        tree = extracted.parent / "extract" / TOP
+        if tree.is_dir():  # extracted by the user beforehand: members are files
+            first = tree.parent
+            names = sorted(p.relative_to(first).as_posix() for p in tree.rglob("*") if p.is_file())
+
+            def read(member: str) -> bytes:
+                return (first / member).read_bytes()
+
+        else:
+            first = _first_volume(extracted)
+            rf = _open_volumes(str(first))
+            names, read = rf.namelist(), rf.read
+        if split == "train":
+            # by class number, then file name: the same order from the volumes and from an extracted tree
+            items = sorted(
+                ((n, int(m.group(1)), m.group(2)) for n in names if (m := _TRAIN.match(n))), key=lambda it: it[1:]
+            )
+        else:
+            listing = f"{TOP}/vallabel.txt"
+            if listing not in names:
+                raise DatasetNotFoundError(f"{cls.name}: {first} holds no {listing}; the volumes are incomplete")
+            labels = dict(_parse_vallabel(read(listing).decode()))
+            present = {m.group(1): n for n in names if (m := _VAL.match(n))}
+            missing = [f for f in labels if f not in present]
+            if missing:
+                raise DatasetNotFoundError(
+                    f"{cls.name}: vallabel.txt lists {missing[:5]}..., absent from the volumes"
+                )
+            items = [(present[f], k, f) for f, k in labels.items()]
         if not items:
             raise DatasetNotFoundError(f"{cls.name}: no {split} samples in the volumes starting with {first}")
         shards = cls._shard_dir(extracted.parent)
@@ -149,7 +185,7 @@ class ESImageNet(EventDataset):
         tasks = []
         for a in range(0, len(items), _SHARD):
             chunk = items[a : a + _SHARD]
-            key = hashlib.sha256(repr((first.stat().st_size, chunk)).encode()).hexdigest()[:16]
+            key = hashlib.sha256(repr((str(first.name), first.stat().st_size, chunk)).encode()).hexdigest()[:16]
             tasks.append((str(first), chunk, str(shards / f"{split}-{a:08d}-{key}.npz")))
         return tasks
 
@@ -159,10 +195,14 @@ class ESImageNet(EventDataset):
         shard_path = Path(shard)
         if shard_path.exists() and (done := _read_shard(shard_path)) is not None:
             return done
-        rarfile = _rarfile()
         sensor = ESImageNet.sensor
         out: list[Sample] = []
-        with rarfile.RarFile(first) as rf:
+        if Path(first).is_dir():  # an extracted tree
+            for member, label, fname in chunk:
+                data = (Path(first) / member).read_bytes()
+                out.append((decode_es_imagenet(data, str(Path(first) / member), sensor), label, {"file": fname}))
+        else:
+            rf = _open_volumes(first)
             for member, label, fname in chunk:
                 with rf.open(member) as f:  # one member at a time, a few kB each
                     data = f.read()

@@ -216,3 +216,27 @@ def test_es_imagenet_preparation_resumes_from_its_shards(tmp_path: Path, monkeyp
     for i in range(len(train)):  # resumed = decoded in one go
         for k in ("t", "x", "y", "p"):
             np.testing.assert_array_equal(train[i][0][k], again[i][0][k])
+
+
+def test_es_imagenet_reads_a_tree_extracted_beforehand(tmp_path: Path) -> None:
+    """`unrar x` once into root/extract (or SpikingJelly's extraction): the same samples, the volumes unneeded."""
+    rarfile = pytest.importorskip("rarfile", reason="the miniature's volumes are extracted with rarfile")
+    from neurodata.datasets import ESImageNet
+
+    streamed = tmp_path / "streamed"
+    synth.make_sample("es-imagenet", streamed, SIZE, seed=8)
+    extracted = tmp_path / "extracted"
+    synth.make_sample("es-imagenet", extracted, SIZE, seed=8)
+    first = sorted((extracted / "download").glob("*.part01.rar"))[0]
+    with rarfile.RarFile(first) as rf:
+        rf.extractall(extracted / "extract")
+    for volume in (extracted / "download").glob("*.rar"):
+        volume.unlink()  # only the tree is left
+    for train in (True, False):
+        a = ESImageNet(streamed, train=train, progress=False)
+        b = ESImageNet(extracted, train=train, progress=False)
+        assert a.targets.tolist() == b.targets.tolist()
+        for i in range(len(a)):
+            assert a.metadata(i) == b.metadata(i)
+            for k in ("t", "x", "y", "p"):
+                np.testing.assert_array_equal(a[i][0][k], b[i][0][k])
