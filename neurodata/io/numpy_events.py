@@ -95,23 +95,28 @@ def decode_es_imagenet(data: bytes | IO[bytes], name: str = "<bytes>", sensor: S
             pos, neg = z["pos"], z["neg"]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
         raise CorruptDataError(f"{name}: not a readable ES-ImageNet .npz ({type(err).__name__}: {err})") from err
-    parts = []
-    for arr, key, p in ((pos, "pos", 1), (neg, "neg", 0)):
-        arr = np.asarray(arr)
-        if arr.size == 0:
-            continue
-        if arr.ndim != 2 or arr.shape[1] != 3:
+    for arr, key in ((pos, "pos"), (neg, "neg")):
+        if arr.size and (arr.ndim != 2 or arr.shape[1] != 3):
             raise DecodeError(f"{name}: '{key}' has shape {arr.shape}; ES-ImageNet stores [N, 3] rows (y, x, t)")
-        try:
-            on = np.full(len(arr), p, np.int8)
-            parts.append(make_events(arr[:, 2], arr[:, 1], arr[:, 0], on, check=False, where=f"{name}:{key}"))
-        except EventsError as err:
-            raise CorruptDataError(str(err)) from err
-    if not parts:
+        if arr.size and arr.dtype.kind not in "iub":
+            raise DecodeError(f"{name}: '{key}' has dtype {arr.dtype}; ES-ImageNet stores integers")
+    pos, neg = (a.reshape(-1, 3) if a.size else np.zeros((0, 3), np.int64) for a in (pos, neg))
+    n_on, n = len(pos), len(pos) + len(neg)
+    if n == 0:
         return empty_events()
-    ev = np.concatenate(parts)
+    rows = np.concatenate([pos, neg]) if len(neg) and n_on else (pos if n_on else neg)
+    low = np.flatnonzero((rows < 0).any(axis=1) | (rows[:, :2] > np.iinfo(np.uint16).max).any(axis=1))
+    if low.size:
+        i = int(low[0])
+        key, j = ("pos", i) if i < n_on else ("neg", i - n_on)
+        raise CorruptDataError(f"{name}: '{key}' row {j} is {rows[i].tolist()}; rows are (y, x, t) >= 0")
+    ev = np.empty(n, dtype=EVENT_DTYPE)
+    ev["t"], ev["x"], ev["y"] = rows[:, 2], rows[:, 1], rows[:, 0]
+    ev["p"][:n_on], ev["p"][n_on:] = 1, 0
     # ON rows then OFF rows, each in file order, merged by t without a warning: the format is stored this way
-    ev = ev[np.argsort(ev["t"], kind="stable")]
+    t = ev["t"]
+    if (n_on and len(neg)) or (t[1:] < t[:-1]).any():
+        ev = ev[np.argsort(t, kind="stable")]
     return _check(ev, name, sensor)
 
 

@@ -274,6 +274,14 @@ def test_es_imagenet_npz_layout_by_hand_and_bad_input(tmp_path: Path) -> None:
     np.savez(flat, pos=np.zeros((4,), int), neg=np.zeros((0, 3), int))
     with pytest.raises(DecodeError, match=r"'pos' has shape \(4,\)"):
         decode_es_imagenet(flat.getvalue(), "flat.npz")
+    negative = io.BytesIO()
+    np.savez(negative, pos=np.array([[1, 2, 0]]), neg=np.array([[3, -4, 1]]))
+    with pytest.raises(CorruptDataError, match=r"neg\.npz: 'neg' row 0 is \[3, -4, 1\]; rows are \(y, x, t\) >= 0"):
+        decode_es_imagenet(negative.getvalue(), "neg.npz")
+    floats = io.BytesIO()
+    np.savez(floats, pos=np.zeros((2, 3)), neg=np.zeros((0, 3)))
+    with pytest.raises(DecodeError, match=r"'pos' has dtype float64"):
+        decode_es_imagenet(floats.getvalue(), "floats.npz")
     with pytest.raises(CorruptDataError, match=r"wrong\.npz: field 'x' at index 1 is 8, outside 0\.\.7"):
         decode_es_imagenet(data, "wrong.npz", SensorSize(8, 8))
 
