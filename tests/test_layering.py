@@ -20,8 +20,8 @@ STAGES = [
     {"transforms"},
     {"cache", "framecodec", "eventcodec", "buffers"},
     {"datasets", "synth", "synth_datasets", "synth_rar"},
-    {"loading", "show"},
-    {"cli", "__main__", "__init__"},
+    {"loading", "show", "report"},
+    {"cli", "clitools", "__main__", "__init__"},
     {"compat"},  # peer-named surfaces: may use every stage, nothing imports them
 ]
 RANK = {name: k for k, stage in enumerate(STAGES) for name in stage}

@@ -43,19 +43,30 @@ def _fires(
     ev: np.ndarray,
     sensor: tuple[int, int],
     target: tuple[int, int],
-    dt: float,
+    step: float,
     threshold: int,
     include_incomplete: bool,
+    bins: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The integrator's output as arrays: (window index, target pixel ``y*W' + x``, fired ON), in firing order."""
+    """The integrator's output on windows of ``step / bins``: (window index, target pixel ``y*W' + x``, fired ON),
+    in firing order."""
     empty = np.zeros(0, dtype=np.int64)
     if not len(ev):
         return empty, empty, np.zeros(0, dtype=bool)
     t = ev["t"]
-    t0, span = t[0], float(t[-1] - t[0])
-    n = int(np.floor(span / dt)) + 1 if include_incomplete else max(int(np.floor((span - dt) / dt)) + 1, 1)
-    edges = np.arange(n + 1) * dt + t0  # the window starts as Tonic's slicer computes them
-    frame = np.searchsorted(edges, t, side="right") - 1
+    if np.issubdtype(t.dtype, np.integer) and float(step).is_integer():
+        # integer times and a whole dt: window k is [k*step/bins, (k+1)*step/bins) exactly, where float edges
+        # k * (step / bins) land a hair off whole microseconds and move boundary events to the wrong side
+        rel, q = (t - t[0]).astype(np.int64) * bins, int(step)
+        span = int(rel[-1])
+        n = span // q + 1 if include_incomplete else max((span - q) // q + 1, 1)
+        frame = rel // q
+    else:
+        dt = step / bins
+        t0, span_f = t[0], float(t[-1] - t[0])
+        n = int(np.floor(span_f / dt)) + 1 if include_incomplete else max(int(np.floor((span_f - dt) / dt)) + 1, 1)
+        edges = np.arange(n + 1) * dt + t0  # the window starts as Tonic's slicer computes them
+        frame = np.searchsorted(edges, t, side="right") - 1
     inside = frame < n
     fx, fy = target[0] / sensor[0], target[1] / sensor[1]
     x = np.trunc(ev["x"][inside] * fx).astype(np.int64)
@@ -142,11 +153,10 @@ def differentiator_downsample(
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ValueError(f"differentiator_time_bins must be a positive integer, got {bins!r}")
     ev, s, target, step = _check(events, sensor, target_size, dt, noise_threshold, "differentiator_downsample")
-    sub = step / int(bins)
-    frame, pixel, on = _fires(ev, s, target, sub, int(noise_threshold), include_incomplete)
+    frame, pixel, on = _fires(ev, s, target, step, int(noise_threshold), include_incomplete, int(bins))
     if not len(frame):
         return like(_events_like(ev, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0, bool), np.zeros(0)), events)
-    window = (frame * sub // step).astype(np.int64)
+    window = (frame // int(bins)).astype(np.int64)
     n = int(window.max()) + 1
     key = (pixel * 2 + on) * n + window
     uniq, count = np.unique(key, return_counts=True)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from neurodata.archive import extract_archive
-from neurodata.datasets.base import EventDataset, iter_batches
+from neurodata.datasets.base import EventDataset, check_partition, iter_batches
 from neurodata.datasets.cifar10_dvs import partition
 from neurodata.errors import DatasetNotFoundError
 
@@ -127,3 +127,4 @@ class UnsplitDataset(EventDataset):
             ratio = self.default_train_ratio if train_ratio is None else train_ratio
             tr, te = partition(labels, np.zeros(len(labels), np.int64), "random", train_ratio=ratio, seed=seed)
             self._select(tr if train else te)
+            check_partition(self.name, train, len(self), labels, ratio)

@@ -46,6 +46,13 @@ class DVSLip(EventDataset):
         ),
     )
 
+    raw_suffixes = (".npy",)
+    tree_layout = "DVS-Lip/train/<word>/*.npy and DVS-Lip/test/<word>/*.npy"
+
+    @classmethod
+    def _is_tree(cls, folder: Path) -> bool:
+        return all((folder / "DVS-Lip" / s).is_dir() for s in ("train", "test"))
+
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
         top = find_top(extracted, split, cls.name, cls.classes)

@@ -4,18 +4,19 @@ Published as 25 RAR volumes (``ES-imagenet-0.18.partNN.rar``, about 100 GB) hold
 ``ES-imagenet-0.18/train/class<k>/<name>.npz``, ``ES-imagenet-0.18/val/<name>.npz`` and ``vallabel.txt``
 (``<name> <k>`` per line). Preparation does not extract them: members are streamed from the volumes one at a
 time (`rarfile`; compressed members go through its ``unrar`` / ``unar`` / ``7z`` / ``bsdtar`` backend, one
-call per member), so no archive is held in memory or copied to disk. A tree extracted beforehand into
-``root/extract/ES-imagenet-0.18`` (``unrar x``: one pass, faster for compressed volumes) is read instead.
+call per member), so no archive is held in memory or copied to disk. Without the volumes, a tree extracted
+beforehand into ``root/extract/ES-imagenet-0.18`` (``unrar x``, one pass, faster for compressed volumes; or
+SpikingJelly's extraction) is read instead.
 Decoded batches are kept as shards beside the event store until it is complete, so an interrupted
 preparation resumes where it stopped.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import importlib
 import io
-import logging
 import os
 import re
 import shutil
@@ -30,8 +31,6 @@ from neurodata.download import Resource
 from neurodata.errors import DatasetNotFoundError, OptionalDependencyError
 from neurodata.events import EVENT_DTYPE, SensorSize
 from neurodata.io.numpy_events import decode_es_imagenet
-
-log = logging.getLogger(__name__)
 
 TOP = "ES-imagenet-0.18"
 _CLOUD = "https://cloud.tsinghua.edu.cn/d/94873ab4ec2a4eb497b3/files/?p=%2F{}&dl=1"
@@ -50,6 +49,7 @@ _MD5 = (
 _TRAIN = re.compile(rf"{re.escape(TOP)}/train/class(\d+)/([^/]+\.npz)$")
 _VAL = re.compile(rf"{re.escape(TOP)}/val/([^/]+\.npz)$")
 _SHARD = 2048  # samples per decode task and per resumable shard
+_SHARDS: contextvars.ContextVar[Path | None] = contextvars.ContextVar("es_imagenet_shards", default=None)
 
 
 def _rarfile() -> Any:
@@ -128,30 +128,35 @@ class ESImageNet(EventDataset):
         return Path(root) / "download"
 
     @classmethod
-    def verify(cls, root: str | Path) -> list[Path]:
-        """The volumes' checksums; none when ``root/extract/ES-imagenet-0.18`` was extracted beforehand (that
-        tree is read as it is, and the volumes may be gone)."""
-        if (Path(root) / "extract" / TOP).is_dir():
-            log.info("%s: reading the extracted tree in %s; the volumes are not verified", cls.name, Path(root))
-            return []
-        return super().verify(root)
+    def _is_tree(cls, folder: Path) -> bool:
+        return (folder / TOP / "train").is_dir()
 
     @classmethod
     def prepare_events(cls, root: str | Path, **kw: Any) -> dict[str, Path]:
-        stores = super().prepare_events(root, **kw)
-        shutil.rmtree(cls._shard_dir(Path(root)), ignore_errors=True)  # the stores are complete
+        root = Path(root)
+        source = kw.get("source") or cls.locate(root)
+        cache_dir = kw.get("cache_dir")
+        out = cls._events_dir(cache_dir or root, cls.dataset_version(root, source, cache_dir))
+        shards = out.with_name(out.name + ".shards")
+        token = _SHARDS.set(shards)
+        try:
+            stores = super().prepare_events(root, **kw)
+        finally:
+            _SHARDS.reset(token)
+        shutil.rmtree(shards, ignore_errors=True)  # the stores are complete
         return stores
 
     @classmethod
     def _shard_dir(cls, root: Path) -> Path:
+        """Where the decoded shards of `root`'s preparation wait (beside its event store)."""
         out = cls.events_dir(root)
         return out.with_name(out.name + ".shards")
 
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
-        tree = extracted.parent / "extract" / TOP
-        if tree.is_dir():  # extracted by the user beforehand: members are files
-            first = tree.parent
+        tree = extracted / TOP
+        if tree.is_dir():  # extracted beforehand (unrar x, SpikingJelly): members are files
+            first = extracted
             names = sorted(p.relative_to(first).as_posix() for p in tree.rglob("*") if p.is_file())
 
             def read(member: str) -> bytes:
@@ -180,7 +185,7 @@ class ESImageNet(EventDataset):
             items = [(present[f], k, f) for f, k in labels.items()]
         if not items:
             raise DatasetNotFoundError(f"{cls.name}: no {split} samples in the volumes starting with {first}")
-        shards = cls._shard_dir(extracted.parent)
+        shards = _SHARDS.get() or cls._shard_dir(extracted.parent)
         shards.mkdir(parents=True, exist_ok=True)
         tasks = []
         for a in range(0, len(items), _SHARD):

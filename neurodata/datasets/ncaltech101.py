@@ -60,6 +60,13 @@ class NCaltech101(UnsplitDataset):
         ),
     )
 
+    raw_suffixes = (".bin",)
+    tree_layout = "Caltech101/<class>/*.bin"
+
+    @classmethod
+    def _is_tree(cls, folder: Path) -> bool:
+        return (folder / "Caltech101" / "airplanes").is_dir()
+
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
         top = find_top(extracted, "Caltech101", cls.name, cls.classes)

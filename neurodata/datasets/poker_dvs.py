@@ -37,6 +37,13 @@ class POKERDVS(EventDataset):
         for s, md5 in (("train", "412bcfb96826e4fcb290558e8c150aae"), ("test", "eef2bf7d0d3defae89a6fa98b07c17af"))
     )
 
+    raw_suffixes = (".npy",)
+    tree_layout = "pips_train/<suit code>/*.npy and pips_test/<suit code>/*.npy"
+
+    @classmethod
+    def _is_tree(cls, folder: Path) -> bool:
+        return all((folder / f"pips_{s}" / "cl").is_dir() for s in ("train", "test"))
+
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
         top = find_top(extracted, f"pips_{split}", cls.name, CODES)

@@ -42,10 +42,17 @@ class SHD(EventDataset):
     classes = tuple(_words("english", "zero one two three four five six seven eight nine"))
     classes += tuple(_words("german", "null eins zwei drei vier fuenf sechs sieben acht neun"))
     prefix = "shd"
+    tree_layout = "shd_train.h5, shd_test.h5"
     resources = tuple(
         Resource(f"shd_{s}.h5.zip", (f"{_ZENKE}/shd_{s}.h5.zip",), md5=md5)
         for s, md5 in (("train", "f3252aeb598ac776c1b526422d90eecb"), ("test", "1503a5064faa34311c398fb0a1ed0a6f"))
     )
+
+    raw_suffixes = (".h5",)
+
+    @classmethod
+    def _is_tree(cls, folder: Path) -> bool:
+        return all((folder / f"{cls.prefix}_{s}.h5").is_file() for s in cls.splits)
 
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
@@ -100,6 +107,7 @@ class SSC(SHD):
             "sheila", "six", "stop", "three", "tree", "two", "up", "visual", "wow", "yes", "zero",
         )
     prefix = "ssc"
+    tree_layout = "ssc_train.h5, ssc_valid.h5, ssc_test.h5"
     splits = ("train", "valid", "test")
     resources = tuple(
         Resource(f"ssc_{s}.h5.zip", (f"{_ZENKE}/ssc_{s}.h5.zip",), md5=md5)

@@ -27,6 +27,7 @@ from snnmodels.models._weights import (
     save_weights,
     weights_root,
 )
+from snnmodels.models.nir_paper import NMNIST_CNN
 from snnmodels.models.plif_net import (
     CIFAR10DVSNet,
     CIFAR10Net,
@@ -81,6 +82,7 @@ __all__ = [  # importing the architecture modules above registered their models
     "IMAGENET_TAGS",
     "MODELS",
     "NEURONS",
+    "NMNIST_CNN",
     "WEIGHTS",
     "AnnTransfer",
     "CIFAR10DVSNet",
