@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -230,8 +231,8 @@ def test_es_imagenet_reads_a_tree_extracted_beforehand(tmp_path: Path) -> None:
     first = sorted((extracted / "download").glob("*.part01.rar"))[0]
     with rarfile.RarFile(first) as rf:
         rf.extractall(extracted / "extract")
-    for volume in (extracted / "download").glob("*.rar"):
-        volume.unlink()  # only the tree is left
+    shutil.rmtree(extracted / "download")  # only the tree is left
+    assert ESImageNet.locate(extracted).kind == "tree"
     for train in (True, False):
         a = ESImageNet(streamed, train=train, progress=False)
         b = ESImageNet(extracted, train=train, progress=False)
