@@ -7,13 +7,13 @@ NAV Gesture): it holds every sample, and ``train=True/False`` selects a seeded s
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from neurodata.archive import extract_archive
 from neurodata.datasets.base import EventDataset, check_partition, iter_batches
 from neurodata.datasets.cifar10_dvs import partition
 from neurodata.errors import DatasetNotFoundError
@@ -69,14 +69,41 @@ def extent(events: np.ndarray) -> dict[str, int]:
     return {"width": int(events["x"].max()) + 1, "height": int(events["y"].max()) + 1}
 
 
-def extract_nested(root: Path, archives: list[Path]) -> Path:
-    """Extract the archives into ``root/extract``, then every zip inside them next to it (once, atomically)."""
-    out = root / "extract"
-    for a in archives:
-        dest = extract_archive(a, out / a.name.split(".")[0])
-        for inner in sorted(dest.rglob("*.zip")):
-            extract_archive(inner, inner.with_name(inner.name.removesuffix(".zip")))
-    return out
+MEMBER = "::"  # "<zip>::<member>": a file inside one of the zips of an archive (read without extracting)
+
+
+def raw_files(top: Path, suffix: str) -> list[str]:
+    """Every ``*<suffix>`` under `top`, as a path, or as ``<zip>::<member>`` for one inside a zip under `top`
+    (ASL-DVS, NAV Gesture and N-CARS ship zips of zips: the inner ones are read where they are, not extracted)."""
+    found = [str(p) for p in sorted(top.rglob(f"*{suffix}")) if p.is_file()]
+    for inner in sorted(top.rglob("*.zip")):
+        try:
+            with zipfile.ZipFile(inner) as zf:
+                names = sorted(n for n in zf.namelist() if n.endswith(suffix) and not n.endswith("/"))
+        except zipfile.BadZipFile as err:
+            raise DatasetNotFoundError(f"{inner}: not a readable zip ({err}); the archive is damaged") from err
+        found += [f"{inner}{MEMBER}{n}" for n in names]
+    return found
+
+
+def member_parts(item: str) -> tuple[str, ...]:
+    """The path components of a raw file or zip member (folder names give labels and splits)."""
+    inner = item.split(MEMBER, 1)[-1]
+    return Path(inner).parts
+
+
+def read_raw(item: str) -> bytes:
+    """The bytes of a file or of a ``<zip>::<member>``."""
+    if MEMBER not in item:
+        return Path(item).read_bytes()
+    archive, member = item.split(MEMBER, 1)
+    with zipfile.ZipFile(archive) as zf:
+        return zf.read(member)
+
+
+def has_zips(folder: Path, name_part: str = "") -> bool:
+    """Whether `folder` holds zips (with `name_part` in their names), as an unpacked outer archive does."""
+    return any(name_part in p.name for p in folder.glob("*.zip"))
 
 
 class UnsplitDataset(EventDataset):

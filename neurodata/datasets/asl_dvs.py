@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
-from neurodata.datasets._common import Sample, UnsplitDataset, batched, extract_nested
+from neurodata.datasets._common import Sample, UnsplitDataset, batched, has_zips, member_parts, raw_files, read_raw
 from neurodata.download import Resource
 from neurodata.errors import DatasetNotFoundError
 from neurodata.events import SensorSize
@@ -24,6 +25,12 @@ def orient(ev: Any, orientation: str, sensor: SensorSize) -> Any:
     if orientation == "spikingjelly":
         ev["x"] = sensor.width - 1 - ev["x"]
     return ev
+
+
+def _read_mat(item: str, sensor: SensorSize) -> Any:
+    if "::" not in item:
+        return read_mat_events(item, sensor=sensor)
+    return read_mat_events(io.BytesIO(read_raw(item)), sensor=sensor, name=item)
 
 
 class ASLDVS(UnsplitDataset):
@@ -50,27 +57,31 @@ class ASLDVS(UnsplitDataset):
         ),
     )
 
+    raw_suffixes = (".mat", ".zip")
+    tree_layout = "<letter>/*.mat for the 24 letters (or the archive's zips of them)"
+
     @classmethod
-    def extract(cls, root: Path, archives: list[Path]) -> Path:
-        return extract_nested(root, archives)
+    def _is_tree(cls, folder: Path) -> bool:
+        return all((folder / c).is_dir() for c in cls.classes) or has_zips(folder)
 
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
-        folders: dict[str, Path] = {}
-        for p in sorted(extracted.rglob("*"), key=lambda p: (len(p.parts), str(p))):
-            if p.is_dir() and p.name in cls.classes and p.name not in folders and any(p.glob("*.mat")):
-                folders[p.name] = p
-        missing = [c for c in cls.classes if c not in folders]
+        by_letter: dict[str, list[str]] = {c: [] for c in cls.classes}
+        for item in raw_files(extracted, ".mat"):
+            parts = member_parts(item)
+            if len(parts) >= 2 and parts[-2] in by_letter:
+                by_letter[parts[-2]].append(item)
+        missing = [c for c, items in by_letter.items() if not items]
         if missing:
             raise DatasetNotFoundError(f"{cls.name}: no .mat files for letters {missing} under {extracted}")
         items = [
-            (str(f), label, {"file": f.name}, cls.orientation)
+            (item, label, {"file": member_parts(item)[-1]}, cls.orientation)
             for label, c in enumerate(cls.classes)
-            for f in sorted(folders[c].glob("*.mat"))
+            for item in sorted(by_letter[c], key=lambda it: member_parts(it)[-1])
         ]
         return batched(items, 256)
 
     @staticmethod
     def _decode(task: list[tuple[str, int, dict[str, Any], str]]) -> list[Sample]:
         sensor = ASLDVS.sensor
-        return [(orient(read_mat_events(p, sensor=sensor), o, sensor), label, meta) for p, label, meta, o in task]
+        return [(orient(_read_mat(item, sensor), o, sensor), label, meta) for item, label, meta, o in task]

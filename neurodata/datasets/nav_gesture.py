@@ -10,11 +10,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from neurodata.datasets._common import Sample, UnsplitDataset, batched, extract_nested
+from neurodata.datasets._common import Sample, UnsplitDataset, batched, has_zips, member_parts, raw_files, read_raw
 from neurodata.download import Resource
 from neurodata.errors import DatasetNotFoundError
 from neurodata.events import SensorSize
-from neurodata.io.prophesee_dat import read_prophesee_dat
+from neurodata.io.prophesee_dat import decode_dat
 
 # file-name codes in SpikingJelly's label order (its sorted class folders); `CLASSES` names them
 CODES = ("do", "ho", "le", "ri", "se", "up")
@@ -43,23 +43,27 @@ class NAVGestureWalk(UnsplitDataset):
     archive = "navgesture-walk.zip"
     resources = (Resource(archive, (f"{_HOST}/{archive}",), md5="5d305266f13005401959e819abe206f0", manual=_MANUAL),)
 
+    raw_suffixes = (".dat", ".zip")
+    tree_layout = "user<NN>/user<NN>_<gesture code>_<k>_td.dat (or the archive's user<NN>.zip files)"
+
     @classmethod
-    def extract(cls, root: Path, archives: list[Path]) -> Path:
-        return extract_nested(root, archives)
+    def _is_tree(cls, folder: Path) -> bool:
+        return any(folder.glob("user*/user*_td.dat")) or has_zips(folder, "user")
 
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
         items = []
-        for p in sorted(extracted.rglob("*.dat")):
-            m = _NAME.match(p.name)
+        for item in raw_files(extracted, ".dat"):
+            file = member_parts(item)[-1]
+            m = _NAME.match(file)
             if m is None or m.group(2) not in CODES:
                 raise DatasetNotFoundError(
-                    f"{cls.name}: {p} is not named user<NN>_<gesture code>_..._td.dat with a code in {CODES}"
+                    f"{cls.name}: {item} is not named user<NN>_<gesture code>_..._td.dat with a code in {CODES}"
                 )
-            items.append((str(p), CODES.index(m.group(2)), {"user": m.group(1), "file": p.name}))
+            items.append((item, CODES.index(m.group(2)), {"user": m.group(1), "file": file}))
         if not items:
             raise DatasetNotFoundError(f"{cls.name}: no .dat files under {extracted}; the archive is incomplete")
-        items.sort(key=lambda it: (it[1], Path(it[0]).name))
+        items.sort(key=lambda it: (it[1], it[2]["file"]))
         return batched(items, 64)
 
     @staticmethod
@@ -68,7 +72,7 @@ class NAVGestureWalk(UnsplitDataset):
         out = []
         for path, label, meta in task:
             # SpikingJelly's reader always takes the 9-bit x / 8-bit y layout of kAER's files
-            ev = read_prophesee_dat(path, sensor=sensor, version=1)
+            ev = decode_dat(read_raw(path), name=path, sensor=sensor, version=1)
             ev["y"] = sensor.height - 1 - ev["y"]
             if ev.size:
                 ev["t"] -= ev["t"][0]

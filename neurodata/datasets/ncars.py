@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from neurodata.datasets._common import Sample, batched, class_files, extent, extract_nested, find_top
+from neurodata.datasets._common import Sample, batched, extent, has_zips, member_parts, raw_files, read_raw
 from neurodata.datasets.base import EventDataset
 from neurodata.download import Resource
+from neurodata.errors import DatasetNotFoundError
 from neurodata.events import SensorSize
-from neurodata.io.prophesee_dat import read_prophesee_dat
+from neurodata.io.prophesee_dat import decode_dat
 
 # class folders of the archive in label order (Tonic's: background 0, cars 1)
 FOLDERS = ("background", "cars")
@@ -37,19 +38,32 @@ class NCARS(EventDataset):
         ),
     )
 
+    raw_suffixes = (".dat", ".zip")
+    tree_layout = "train/{background,cars}/*.dat and test/{background,cars}/*.dat (or the n-cars_*.zip files)"
+
     @classmethod
-    def extract(cls, root: Path, archives: list[Path]) -> Path:
-        return extract_nested(root, archives)
+    def _is_tree(cls, folder: Path) -> bool:
+        return all((folder / s / "cars").is_dir() for s in ("train", "test")) or has_zips(folder, "n-cars_")
 
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
-        top = find_top(extracted, split, cls.name, FOLDERS)
-        return batched(class_files(top, FOLDERS, ".dat", cls.name), 256)
+        items = []
+        for item in raw_files(extracted, ".dat"):
+            parts = member_parts(item)
+            if len(parts) >= 3 and parts[-3] == split and parts[-2] in FOLDERS:
+                items.append((item, FOLDERS.index(parts[-2]), {"file": parts[-1]}))
+        for label in range(len(FOLDERS)):
+            if not any(it[1] == label for it in items):
+                raise DatasetNotFoundError(
+                    f"{cls.name}: no {split}/{FOLDERS[label]}/*.dat under {extracted}; the archive is incomplete"
+                )
+        items.sort(key=lambda it: (it[1], it[2]["file"]))
+        return batched(items, 256)
 
     @staticmethod
     def _decode(task: list[tuple[str, int, dict[str, Any]]]) -> list[Sample]:
         out = []
         for path, label, meta in task:
-            ev = read_prophesee_dat(path, sensor=NCARS.sensor)
+            ev = decode_dat(read_raw(path), name=path, sensor=NCARS.sensor)
             out.append((ev, label, {**meta, **extent(ev)}))
         return out

@@ -9,8 +9,9 @@ classes apply their orientation. The variable names can be changed for other MAT
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -30,9 +31,14 @@ def mat_version(head: bytes) -> str | None:
     return "7.3" if head[512:520] == HDF5_MAGIC else "5"
 
 
-def _load(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    with path.open("rb") as f:
-        head = f.read(520)
+def _load(src: Path | IO[bytes], path: str, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The variables `names` of a MATLAB file (a path, or an open binary file named `path` in messages)."""
+    if isinstance(src, Path):
+        with src.open("rb") as f:
+            head = f.read(520)
+    else:
+        head = src.read(520)
+        src.seek(0)
     version = mat_version(head)
     if version is None:
         raise HeaderError(f"{path}: byte 0: expected a MATLAB header {MAT5_MAGIC.decode()!r}, found {head[:24]!r}")
@@ -40,7 +46,7 @@ def _load(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         import h5py
 
         try:
-            with h5py.File(path, "r") as f:
+            with h5py.File(src, "r") as f:
                 return {k: np.asarray(f[k][()]) for k in names if k in f}
         except OSError as err:
             raise CorruptDataError(f"{path}: the MATLAB 7.3 (HDF5) file cannot be read: {err}") from err
@@ -51,7 +57,7 @@ def _load(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
             f"reading {path} (MATLAB 5) needs the optional package 'scipy': pip install 'neurodata-snnmodels[datasets]'"
         ) from err
     try:
-        return sio.loadmat(str(path), variable_names=list(names))
+        return sio.loadmat(src if not isinstance(src, Path) else str(src), variable_names=list(names))
     except Exception as err:  # scipy raises ValueError, TypeError, OSError, zlib.error on damaged files
         raise CorruptDataError(
             f"{path}: the MATLAB 5 file cannot be read by scipy: {type(err).__name__}: {err}"
@@ -59,16 +65,22 @@ def _load(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
 
 
 def read_mat_events(
-    path: PathLike, *, variables: tuple[str, str, str, str] = ASL_DVS_VARIABLES, sensor: SensorSize | None = None
+    path: PathLike | IO[bytes],
+    *,
+    variables: tuple[str, str, str, str] = ASL_DVS_VARIABLES,
+    sensor: SensorSize | None = None,
+    name: str | None = None,
 ) -> np.ndarray:
     """Read a MATLAB events file into `[N]` `EVENT_DTYPE` events (sorted by t; coordinates as stored).
 
     Args:
+        path: the file, or an open binary file (a zip member, say), named `name` in messages.
         variables: the names of the t, x, y and polarity variables (ASL-DVS: ``ts, x, y, pol``).
         sensor: checks the coordinates (an event outside it raises, naming the variable and index).
     """
-    path = Path(path)
-    arrays = _load(path, tuple(variables))
+    src: Path | IO[bytes] = Path(path) if isinstance(path, str | os.PathLike) else path
+    path = name or str(src if isinstance(src, Path) else getattr(src, "name", "<file>"))
+    arrays = _load(src, path, tuple(variables))
     missing = [k for k in variables if k not in arrays]
     if missing:
         found = sorted(k for k in arrays if not k.startswith("__"))
