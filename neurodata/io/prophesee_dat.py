@@ -32,10 +32,13 @@ import numpy as np
 from neurodata.errors import CorruptDataError, EventsError, HeaderError
 from neurodata.events import EVENT_DTYPE, SensorSize, check_events
 from neurodata.io._common import (
+    PACKED_FAST,
+    XY_VIEW,
     Buffer,
     PathLike,
     as_buffer,
     empty_events,
+    first_backwards,
     preview,
     read_buffer,
     sort_if_needed,
@@ -145,43 +148,54 @@ def decode_dat(
         return empty_events()
     words = np.ndarray((n, 2), dtype="<u4", buffer=body[: n * RECORD_BYTES])
     t32, d = words[:, 0], words[:, 1]
-    if version < 2:
-        x, y, p = d & 0x1FF, (d >> 9) & 0xFF, (d >> 17) & 1
-        junk = d >> 18
-    else:
-        x, y, p = d & 0x3FFF, (d >> 14) & 0x3FFF, d >> 28
-        junk = p > 1
-    bad = np.flatnonzero(junk)
-    if bad.size:
-        i = int(bad[0])
+    # reductions (no temporaries) first; the index of a bad record is looked for only when there is one
+    x_bits, y_shift, y_bits = (0x1FF, 9, 0xFF) if version < 2 else (0x3FFF, 14, 0x3FFF)
+    p_shift = 17 if version < 2 else 28
+    if int(d.max(initial=0)) >> p_shift > 1:
+        i = int(np.flatnonzero(d >> p_shift > 1)[0])
         raise CorruptDataError(
             f"{name}: byte {start + i * RECORD_BYTES}: record {i} has data word {int(d[i]):#010x}, whose "
             f"{'bits above 17' if version < 2 else 'polarity field'} no version-{version} TD writer sets; "
             "the file is damaged or not a TD .dat file"
         )
+    ev = np.empty(n, dtype=EVENT_DTYPE)
+    if PACKED_FAST:
+        # x and y into one uint32 (x low, y high) as EVENT_DTYPE lays them side by side: one strided write
+        xy = d & x_bits
+        xy |= (d << (16 - y_shift)) & (y_bits << 16)
+        view = ev.view(XY_VIEW)
+        view["xy"] = xy
+        np.right_shift(d, p_shift, out=view["p"], casting="unsafe")
+    else:  # pragma: no cover - big-endian machines
+        ev["x"], ev["y"], ev["p"] = d & x_bits, (d >> y_shift) & y_bits, d >> p_shift
     if sensor is not None:
-        for field, v, size in (("x", x, sensor.width), ("y", y, sensor.height)):
-            out = np.flatnonzero(v >= size)
-            if out.size:
-                i = int(out[0])
+        for field, size in (("x", sensor.width), ("y", sensor.height)):
+            v = ev[field]
+            if int(v.max()) >= size:
+                i = int(np.flatnonzero(v >= size)[0])
                 raise CorruptDataError(
                     f"{name}: byte {start + i * RECORD_BYTES}: record {i} has {field} = {int(v[i])}, outside the "
                     f"{sensor.width}x{sensor.height} sensor; wrong sensor size, or a damaged file"
                 )
-    t = t32.astype(np.int64)
+    t = ev["t"]
+    t[...] = t32
     if "T0" in fields:
         try:
             t += int(fields["T0"].split()[0])
         except ValueError:
             raise HeaderError(f"{name}: header line '% T0 {fields['T0']}' is not a time in µs") from None
-    wraps = np.flatnonzero(np.diff(t) < -(1 << 31))
-    if wraps.size:
-        step = np.zeros(n, dtype=np.int64)
-        step[wraps + 1] = _WRAP
-        t += np.cumsum(step)
-    ev = np.empty(n, dtype=EVENT_DTYPE)
-    ev["t"], ev["x"], ev["y"], ev["p"] = t, x, y, p
-    return sort_if_needed(ev, name, lambda i: start + i * RECORD_BYTES) if sort else ev
+    steps = np.diff(t)
+    first_back = -1
+    if steps.size and int(steps.min()) < 0:
+        wraps = np.flatnonzero(steps < -(1 << 31))
+        if wraps.size:
+            bump = np.zeros(n, dtype=np.int64)
+            bump[wraps + 1] = _WRAP
+            t += np.cumsum(bump)
+        first_back = first_backwards(t)
+    if not sort or first_back < 0:
+        return ev
+    return sort_if_needed(ev, name, lambda i: start + i * RECORD_BYTES, first_back)
 
 
 def read_prophesee_dat(
