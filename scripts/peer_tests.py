@@ -229,6 +229,24 @@ def spikingjelly_datasets_suite() -> Suite:
     )
 
 
+def spikingjelly_toolbox_suite() -> Suite:
+    """SpikingJelly's toolbox tests at the same commit: ``learning`` (STDP, MSTDP, MSTDPET), ``rnn`` (spiking
+    LSTM/GRU and custom-cell layers) and ``visualizing``. Nine of the learning tests exercise 2.0.0.dev1 additions
+    (legacy helper names, MSTDP ``batch_size``) and fail on the installed 2.0.0 as well. ``test_ann2snn.py`` tests
+    the recipe internals of the 2.0 converter (operators, QCFS, transformer recipes), which we do not offer."""
+    names = ("activation_based/test_learning", "activation_based/test_rnn", "test_visualizing")
+    return Suite(
+        name="spikingjelly-toolbox",
+        mirror="fangwei123456+spikingjelly",
+        files=tuple((SJ_COMMIT, f"test/{n}.py") for n in names),
+        imports=(
+            (r"\bspikingjelly\.activation_based\b", "snnmodels.compat.spikingjelly"),
+            (r"\bfrom spikingjelly import visualizing\b", "from snnmodels.compat.spikingjelly import visualizing"),
+        ),
+        placeholders=("spikingjelly.activation_based", "snnmodels.compat.spikingjelly"),
+    )
+
+
 TONIC_COMMIT = "d0cb6df3ebfba018b9aac6d55f63576b46489609"
 TONIC_FRAME_TESTS = (
     "test_representation_frame",
@@ -273,6 +291,7 @@ SUITES: dict[str, Callable[[], Suite]] = {
     "pytorch-spiking": pytorch_spiking_suite,
     "spikingjelly-activation_based": spikingjelly_activation_based_suite,
     "spikingjelly-datasets": spikingjelly_datasets_suite,
+    "spikingjelly-toolbox": spikingjelly_toolbox_suite,
     "tonic": tonic_suite,
 }
 

@@ -7,13 +7,29 @@ Public surface (everything else is an implementation detail):
 - layers: `snnmodels.layers` (multi-step Conv2d, BatchNorm2d, pooling, Linear, Flatten, Dropout, VotingLayer);
 - surrogates: `snnmodels.surrogate` / ``SURROGATES`` registry;
 - pure functions, losses, accuracy, state quantization: `snnmodels.functional`;
-- monitors: `snnmodels.monitor`; pytorch-spiking style layers: `snnmodels.spiking`.
+- monitors: `snnmodels.monitor`; pytorch-spiking style layers: `snnmodels.spiking`;
+- the toolbox (docs/toolbox.md): `snnmodels.ann2snn` (ANN -> SNN conversion), `snnmodels.encoding`,
+  `snnmodels.learning` (STDP), `snnmodels.recurrent` (stateful synapses, self-connections), `snnmodels.rnn`
+  (spiking LSTM / GRU), `snnmodels.visualizing` (plots).
 """
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the names below are imported on first use, so that `import snnmodels` needs no torch
-    from snnmodels import export, functional, layers, models, monitor, spiking
+    from snnmodels import (
+        ann2snn,
+        encoding,
+        export,
+        functional,
+        layers,
+        learning,
+        models,
+        monitor,
+        recurrent,
+        rnn,
+        spiking,
+        visualizing,
+    )
     from snnmodels.base import MemoryModule, StepModule, reset_net, set_step_mode
     from snnmodels.functional import surrogate
     from snnmodels.functional.surrogate import SURROGATES, get_surrogate
@@ -41,7 +57,13 @@ if TYPE_CHECKING:  # the names below are imported on first use, so that `import 
 
 # name -> the module that defines it (a submodule itself when the name is a module)
 _LAZY = {
-    **dict.fromkeys(("export", "functional", "layers", "models", "monitor", "spiking"), ""),
+    **dict.fromkeys(
+        (
+            "ann2snn", "encoding", "export", "functional", "layers", "learning", "models", "monitor", "recurrent",
+            "rnn", "spiking", "visualizing",
+        ),
+        "",
+    ),
     **dict.fromkeys(("MemoryModule", "StepModule", "reset_net", "set_step_mode"), "snnmodels.base"),
     "surrogate": "snnmodels.functional",
     **dict.fromkeys(("SURROGATES", "get_surrogate"), "snnmodels.functional.surrogate"),
@@ -106,21 +128,27 @@ __all__ = [
     "Weights",
     "WeightsError",
     "__version__",
+    "ann2snn",
     "create_model",
+    "encoding",
     "export",
     "functional",
     "get_surrogate",
     "get_weights",
     "layers",
+    "learning",
     "list_models",
     "list_weights",
     "model_entry",
     "models",
     "monitor",
+    "recurrent",
     "register_weights",
     "reset_net",
+    "rnn",
     "save_weights",
     "set_step_mode",
     "spiking",
     "surrogate",
+    "visualizing",
 ]

@@ -5,6 +5,7 @@
 [T, N, C, H, W] in, [T, N, num_classes] out. See docs/models.md.
 """
 
+from snnmodels.models import nir_braille  # noqa: F401 - registers the NIR paper's Braille nets
 from snnmodels.models._builder import NEURONS, NeuronFactory, build_model, neuron_factory
 from snnmodels.models._imagenet import (
     IMAGENET_TAGS,
