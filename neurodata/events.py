@@ -155,25 +155,34 @@ def make_events(
     return ev
 
 
-def events_from_dict(events: Mapping[str, Any], sensor: SensorSize | None = None, **kw: Any) -> np.ndarray:
-    """Convert a SpikingJelly-style dict ``{'t', 'x', 'y', 'p'}`` of arrays into `EVENT_DTYPE` events."""
-    missing = [k for k in FIELDS if k not in events]
+def _columns(get: Any, names: Any, where: str) -> list[Any]:
+    """t, x, y, p from a mapping or structured array; a 1-D sensor's events (no ``y``: SpikingJelly's SHD
+    ``{'t', 'x'}``, Tonic's ``(t, x, p)``) get ``y = 0`` and, without ``p``, ``p = 1``."""
+    names = set(names)
+    if "y" not in names and {"t", "x"} <= names:
+        n = len(np.asarray(get("t")).reshape(-1))
+        p = get("p") if "p" in names else np.ones(n, np.int8)
+        return [get("t"), get("x"), np.zeros(n, np.uint16), p]
+    missing = [k for k in FIELDS if k not in names]
     if missing:
-        raise EventsError(f"{kw.get('where', 'events')}: missing field(s) {missing}; got {sorted(events)}")
-    return make_events(events["t"], events["x"], events["y"], events["p"], sensor, **kw)
+        raise EventsError(f"{where}: missing field(s) {missing}; got {sorted(names)}")
+    return [get(k) for k in FIELDS]
+
+
+def events_from_dict(events: Mapping[str, Any], sensor: SensorSize | None = None, **kw: Any) -> np.ndarray:
+    """Convert a SpikingJelly-style dict ``{'t', 'x', 'y', 'p'}`` of arrays into `EVENT_DTYPE` events (a 1-D
+    sensor's ``{'t', 'x'[, 'p']}`` too: y = 0, p = 1 when absent)."""
+    return make_events(*_columns(events.__getitem__, events, kw.get("where", "events")), sensor, **kw)
 
 
 def events_from_structured(arr: np.ndarray, sensor: SensorSize | None = None, **kw: Any) -> np.ndarray:
-    """Convert any structured array with fields t, x, y, p (Tonic's layout, any dtypes) into our events."""
-    names = arr.dtype.names or ()
-    missing = [k for k in FIELDS if k not in names]
-    if missing:
-        raise EventsError(f"{kw.get('where', 'events')}: missing field(s) {missing}; got {list(names)}")
+    """Convert any structured array with fields t, x, y, p (Tonic's layout, any dtypes) into our events; a 1-D
+    sensor's ``(t, x[, p])`` (Tonic's SHD) gets y = 0 and, without p, p = 1."""
     if arr.dtype == EVENT_DTYPE:
         if kw.get("check", True):
             check_events(arr, sensor, where=kw.get("where", "events"))
         return arr
-    return make_events(arr["t"], arr["x"], arr["y"], arr["p"], sensor, **kw)
+    return make_events(*_columns(arr.__getitem__, arr.dtype.names or (), kw.get("where", "events")), sensor, **kw)
 
 
 def to_dict(events: np.ndarray) -> dict[str, np.ndarray]:
