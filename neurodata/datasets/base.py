@@ -127,8 +127,8 @@ class EventDataset:
     """Base of DVS128Gesture, CIFAR10DVS, NMNIST and EventFolder; SpikingJelly-compatible constructor.
 
     Items are ``(events, label)`` with events a dict of t, x, y, p arrays (``data_type='event'``), or
-    ``(frames, label)`` with frames float32 `[T, 2, H, W]` (``data_type='frame'``), after `transform` /
-    `target_transform`.
+    ``(frames, label)`` with frames float32 `[T, 2, H, W]` (``data_type='frame'``; `[T, 1, W]` for a 1-D sensor,
+    SHD's say), after `transform` / `target_transform`.
 
     The raw files are the archives in ``root/download`` or, without them, a tree already extracted under
     ``root`` (see `locate`). Event stores and frame caches go under ``cache_dir`` (default: `root`).
