@@ -30,12 +30,12 @@ from neurodata.cache import (
     build_frame_cache,
     decode_all,
     file_lock,
-    frames_dir,
     write_event_store,
 )
 from neurodata.download import Resource, download_file, verify_file
-from neurodata.errors import DatasetNotFoundError, NeurodataError
+from neurodata.errors import CacheError, DatasetNotFoundError, NeurodataError
 from neurodata.events import SensorSize
+from neurodata.keys import function_key
 from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,7 @@ class EventDataset(torch.utils.data.Dataset):
         workers: int | None = None,
         progress: bool = True,
         dtype: str = "uint16",
+        cache_key: str | None = None,
     ) -> None:
         if data_type not in ("event", "frame"):
             raise ValueError(f"data_type must be 'event' or 'frame', got {data_type!r}")
@@ -164,9 +165,7 @@ class EventDataset(torch.utils.data.Dataset):
         if data_type == "frame":
             custom_name = None
             if custom_integrate_function is not None:
-                custom_name = custom_integrated_frames_dir_name or getattr(
-                    custom_integrate_function, "__qualname__", repr(custom_integrate_function)
-                )
+                custom_name = _custom_key(custom_integrate_function, custom_integrated_frames_dir_name, cache_key)
             self.spec = FrameSpec(
                 frames_number=frames_number,
                 split_by=split_by,
@@ -180,11 +179,13 @@ class EventDataset(torch.utils.data.Dataset):
             raise ValueError("frames_number, split_by, duration and custom_integrate_function need data_type='frame'")
         wanted = self.splits if train is None else ("train" if train else "test",)
         stores = self.prepare_events(self.root, download=download, workers=self.workers, progress=progress)
-        self._events = [EventStore(stores[s]) for s in wanted]
+        sources = {"sources": self._sources_record(self.root)}
+        events = {s: EventStore(p, expect=sources) for s, p in stores.items()}
+        self._events = [events[s] for s in wanted]
         self._frames: list[FrameReader] | None = None
         if self.spec is not None:
-            entry = self._build_frames(stores, custom_integrate_function)
-            self._frames = [FrameReader(entry / f"{s}.h5") for s in wanted]
+            entry = self._build_frames(events, custom_integrate_function)
+            self._frames = [FrameReader(entry / f"{s}.h5", spec=self.spec, source=events[s].digest) for s in wanted]
         self._bounds = np.cumsum([0] + [len(s) for s in self._events])
         self._index: np.ndarray | None = None  # a subset of the stores' samples (partitions)
         self.targets = np.concatenate([s.labels for s in self._events]).astype(np.int64)
@@ -260,11 +261,28 @@ class EventDataset(torch.utils.data.Dataset):
         ).replace("  ", " ")
 
     @classmethod
+    def _sources(cls, root: Path) -> dict[str, str]:
+        """Each resource's file name -> its digests: what its extraction and the event stores are keyed by."""
+        return {
+            r.filename: ",".join(f"{a}:{d.lower()}" for a, d in (("md5", r.md5), ("sha256", r.sha256)) if d)
+            for r in cls.resources_for(root)
+        }
+
+    @classmethod
+    def _sources_record(cls, root: Path) -> str:
+        """The digests of every source archive, as stored in (and required of) the event stores."""
+        return json.dumps(sorted(cls._sources(root).items()))
+
+    @classmethod
     def extract(cls, root: Path, archives: list[Path]) -> Path:
-        """Extract the archives into ``root/extract`` (each into place atomically); return that folder."""
+        """Extract the archives into ``root/extract`` (each into place atomically); return that folder.
+
+        Each extraction records its archive's digests: one made from other archives is extracted again.
+        """
         out = root / "extract"
+        sources = cls._sources(root)
         for a in archives:
-            extract_archive(a, out / a.name.split(".")[0])
+            extract_archive(a, out / a.name.split(".")[0], source=sources.get(a.name))
         return out
 
     @classmethod
@@ -280,17 +298,19 @@ class EventDataset(torch.utils.data.Dataset):
         root = Path(root)
         out = cls.events_dir(root)
         stores = {s: out / f"{s}.h5" for s in cls.splits}
-        if all(p.exists() for p in stores.values()):
+        sources = cls._sources_record(root)
+        if all(_store_is_current(p, sources) for p in stores.values()):
             return stores
         with file_lock(out.with_name(out.name + ".lock")):
-            if all(p.exists() for p in stores.values()):
+            stale = {s for s, p in stores.items() if not _store_is_current(p, sources)}
+            if not stale:
                 return stores
             archives = cls.download(root, progress=progress) if download else cls.verify(root)
             extracted = cls.extract(root, archives)
             parallel = sum(p.stat().st_size for p in archives) >= _PARALLEL_MIN_BYTES
             with _Workers(workers, progress) as pool:
                 for split, path in stores.items():
-                    if path.exists():
+                    if split not in stale:
                         continue
                     tasks = cls._tasks(extracted, split)
                     results = pool.map(cls._decode, tasks, f"{cls.name} {split}: decode", parallel=parallel)
@@ -298,18 +318,14 @@ class EventDataset(torch.utils.data.Dataset):
                         path,
                         (s for batch in results for s in batch),
                         (cls.sensor.height, cls.sensor.width),
-                        attrs={"dataset": cls.name, "split": split},
+                        attrs={"dataset": cls.name, "split": split, "sources": sources},
                     )
                     log.info("%s %s: event store %s", cls.name, split, path)
         return stores
 
-    def _build_frames(self, stores: dict[str, Path], custom: Callable[..., Any] | None) -> Path:
+    def _build_frames(self, events: dict[str, EventStore], custom: Callable[..., Any] | None) -> Path:
         assert self.spec is not None
         sensor = self.sensor
-        entry = frames_dir(self.root, self.spec)
-        if (entry / "spec.json").exists():
-            return entry
-        events = {split: EventStore(path) for split, path in stores.items()}
         total = sum(int(s.offsets[-1]) for s in events.values())
         parallel = total >= _PARALLEL_MIN_EVENTS and (custom is None or _picklable(custom))
         with _Workers(self.workers, self.progress) as pool:
@@ -326,7 +342,8 @@ class EventDataset(torch.utils.data.Dataset):
                 )
                 for split, store in events.items()
             }
-            return build_frame_cache(self.root, self.spec, plan, sensor.frame_shape)
+            sources = {split: store.digest for split, store in events.items()}
+            return build_frame_cache(self.root, self.spec, plan, sensor.frame_shape, sources=sources)
 
     # ------------------------------------------------------------------ subclass hooks
 
@@ -405,6 +422,29 @@ class EventDataset(torch.utils.data.Dataset):
         what = self.spec.describe() if self.spec else "events"
         split = {None: "train+test", True: "train", False: "test"}[self.train]
         return f"{type(self).__name__}(root={str(self.root)!r}, split={split}, {what}, samples={len(self)})"
+
+
+def _store_is_current(path: Path, sources: str) -> bool:
+    """True if the event store `path` exists, is intact and was decoded from the archives `sources` names."""
+    if not path.exists():
+        return False
+    try:
+        EventStore(path, expect={"sources": sources}).close()
+    except CacheError as err:
+        log.warning("%s will be decoded again: %s", path, err)
+        return False
+    return True
+
+
+def _custom_key(fn: Callable[..., Any], name: str | None, cache_key: str | None) -> str:
+    """`FrameSpec.custom` for a custom integration function: its name and a digest of its code and values
+    (`neurodata.keys.function_key`), or the user's `cache_key`."""
+    label = name or getattr(fn, "__qualname__", type(fn).__name__)
+    if cache_key is not None:
+        if not isinstance(cache_key, str) or not cache_key:
+            raise ValueError(f"cache_key must be a non-empty string, got {cache_key!r}")
+        return f"{label}@key={cache_key}"
+    return f"{label}@{function_key(fn)}"
 
 
 def _picklable(fn: Callable[..., Any]) -> bool:

@@ -50,14 +50,14 @@ def test_event_store_is_compact_refuses_what_it_cannot_hold_and_names_a_corrupt_
     with pytest.raises(CacheError, match=r"field 'p' at index 3 is -1, outside 0\.\.1"):
         write_event_store(tmp_path / "t.h5", [(bad, 0, {})], (128, 128))
     with h5py.File(path, "r+") as f:  # flip bytes inside the sample's key stream
-        start, n_dt = int(f["index"][0, 0]), int(f["index"][0, 1])
+        start, n_dt = int(f["spans"][0, 0]), int(f["index"][0, 0])
         f["blob"][start + n_dt + 4 : start + n_dt + 12] = 255
-    with pytest.raises(CacheError, match=r"s\.h5: sample 0: event codec"):
+    with pytest.raises(CacheError, match=r"s\.h5: sample 0: its stored bytes fail their xxh3_64 checksum"):
         EventStore(path).fields(0)
     with h5py.File(tmp_path / "old.h5", "w") as f:  # the layout before the event codec: rebuilt, never misread
         f["events"] = samples[0][0][:10]
         f.attrs["complete"] = True
-    with pytest.raises(CacheError, match=r"old\.h5: event codec None is not known"):
+    with pytest.raises(CacheError, match=r"old\.h5 is not a checksummed events file of this version"):
         EventStore(tmp_path / "old.h5")
 
 
@@ -103,9 +103,9 @@ def test_frame_file_round_trip_and_a_corrupt_sample_is_named(tmp_path: Path, rng
         reader.read(2, out=np.zeros((4, 2, 3, 5)))
     reader.close()
     with h5py.File(path, "r+") as f:  # flip bytes inside sample 2's streams
-        start = int(f["index"][2, 0])
+        start = int(f["spans"][2, 0])
         f["blob"][start + 2 : start + 6] = 255
-    with pytest.raises(CacheError, match=r"train\.h5: sample 2: frame codec"):
+    with pytest.raises(CacheError, match=r"train\.h5: sample 2: its stored bytes fail their xxh3_64 checksum"):
         FrameReader(path)[2]
     with pytest.raises(CacheError, match="expected 3 frame stacks, got 2"):
         write_frame_file(tmp_path / "short.h5", 3, (2, 3, 5), spec, stacks[:2], np.array([4, 5, 6]))
@@ -143,8 +143,8 @@ def test_batch_decoded_on_threads_equals_single_reads_and_names_a_corrupt_sample
         np.testing.assert_array_equal(g, expected.astype(np.float32))
     reader.close()
     with h5py.File(path, "r+") as f:
-        start = int(f["index"][4, 0])
+        start = int(f["spans"][4, 0])
         f["blob"][start + 2 : start + 6] = 255
     reader = FrameReader(path)
-    with pytest.raises(CacheError, match=r"test\.h5: sample 4: frame codec"):
+    with pytest.raises(CacheError, match=r"test\.h5: sample 4: its stored bytes fail"):
         decode_all([reader.fetch(i, np.zeros((len(s), 2, 9, 7))) for i, s in enumerate(stacks)])
