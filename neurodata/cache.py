@@ -2,11 +2,11 @@
 
 Layout under a dataset's root::
 
-    events/<key>/<split>.h5              decoded once: compact events (`neurodata.eventcodec`), offsets,
+    events/<key>/<split>.nds             decoded once: compact events (`neurodata.eventcodec`), offsets,
                                          labels, per-sample metadata, the digests of the source archives
-    frames/<spec.key()>/<split>.h5        frame stacks: encoded counts (`neurodata.framecodec`) + offsets,
+    frames/<spec.key()>/<split>.nds      frame stacks: encoded counts (`neurodata.framecodec`) + offsets,
                                          the spec and the digest of the event store they were built from
-    frames/<spec.key()>/spec.json         the FrameSpec, readable, written last
+    frames/<spec.key()>/spec.json        the FrameSpec, readable, written last
 
 Every file is a checksummed sample file (`neurodata.store`): each sample's bytes are checked against their
 digest on every read, and the tables, the stored spec, format version and source digests when the file
@@ -29,23 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import h5py
 import numpy as np
 
 from neurodata import eventcodec, framecodec
 from neurodata.errors import CacheError
 from neurodata.events import EVENT_DTYPE
 from neurodata.spec import EVENTS_FORMAT_VERSION, FRAMES_FORMAT_VERSION, FrameSpec
-from neurodata.store import (
-    SampleFile,
-    SampleWriter,
-    atomic_file,
-    file_lock,
-    remove_stale_temporaries,
-    repair_hint,
-    seal,
-    tmp_name,
-)
+from neurodata.store import SampleFile, SampleWriter, file_lock, remove_stale_temporaries, repair_hint, tmp_name
 
 __all__ = [
     "EventStore",
@@ -119,33 +109,24 @@ def write_event_store(
     labels: list[int] = []
     index: list[tuple[int, ...]] = []
     meta: dict[str, list[Any]] = {}
-    with atomic_file(path) as tmp, h5py.File(tmp, "w") as f:
-        blob = SampleWriter(f)
+    with SampleWriter(path, "events") as f:
         for i, (enc_or_err, label, m) in enumerate(_encoded_ahead(samples, height, width)):
             if isinstance(enc_or_err, ValueError):
                 raise CacheError(f"{path.name}: sample {i} ({m}): {enc_or_err}")
             enc = enc_or_err
-            blob.add(enc.dt, enc.key)
+            f.add(enc.dt, enc.key)
             index.append((len(enc.dt), enc.count, enc.t0, enc.dt_bytes))
             offsets.append(offsets[-1] + enc.count)
             labels.append(int(label))
             for k in set(meta) | set(m):
                 meta.setdefault(k, [None] * i).append(m.get(k))
-        blob.close()
-        f["index"] = np.asarray(index, dtype=np.int64).reshape(-1, 4)
-        f["offsets"] = np.asarray(offsets, dtype=np.int64)
-        f["labels"] = np.asarray(labels, dtype=np.int64)
-        g = f.create_group("meta")
+        f.tables["index"] = np.asarray(index, dtype=np.int64).reshape(-1, 4)
+        f.tables["offsets"] = np.asarray(offsets, dtype=np.int64)
+        f.tables["labels"] = np.asarray(labels, dtype=np.int64)
         for k, values in meta.items():
-            g[k] = [str(v) for v in values]
-        f.attrs["kind"] = "events"
-        f.attrs["codec"] = _EVENTS_CODEC
-        f.attrs["events_format_version"] = EVENTS_FORMAT_VERSION
-        f.attrs["sensor"] = np.asarray([height, width], dtype=np.int64)
-        for k, v in (attrs or {}).items():
-            f.attrs[k] = v
-        f.attrs["complete"] = True
-        seal(f)
+            f.tables[f"meta/{k}"] = np.asarray([str(v).encode() for v in values], dtype=bytes)
+        f.attrs.update(attrs or {})
+        f.attrs.update(codec=_EVENTS_CODEC, events_format_version=EVENTS_FORMAT_VERSION, sensor=[height, width])
     return path
 
 
@@ -166,7 +147,7 @@ class EventStore:
         if not len(self.labels) == len(self.index) == len(self._file) == len(self.offsets) - 1:
             raise CacheError(f"{path}: its tables disagree on the number of samples; {repair_hint(Path(path))}")
         self.height, self.width = (int(v) for v in self._file.attrs["sensor"])
-        self.meta = {k.removeprefix("meta/"): [v.decode() for v in col] for k, col in t.items()
+        self.meta = {k.removeprefix("meta/"): [v.decode() for v in col.tolist()] for k, col in t.items()
                      if k.startswith("meta/")}
         self.attrs = self._file.attrs
 
@@ -177,7 +158,7 @@ class EventStore:
     @property
     def digest(self) -> str:
         """The digest of the whole store: its tables hold every sample's digest, so any change changes it."""
-        return str(self.attrs["tables_digest"])
+        return self._file.digest
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -241,8 +222,7 @@ def write_frame_file(
     (`framecodec.encode_dense`). `source` is the digest of the event store the frames come from
     (`EventStore.digest`), checked when the file is opened.
     """
-    with h5py.File(path, "w") as f:
-        blob = SampleWriter(f)
+    with SampleWriter(path, "frames") as f:
         offsets, widths = [0], []
         for i, fr in enumerate(frames):
             if fr.ndim != 4 or fr.shape[1:] != frame_shape:
@@ -253,26 +233,21 @@ def write_frame_file(
                 raise CacheError(f"more than the {n_samples} frame stacks announced")
             if spec.custom is None:
                 enc = framecodec.encode(fr)
-                blob.add(enc.steps, enc.values)
+                f.add(enc.steps, enc.values)
                 widths.append((len(enc.steps), enc.value_bytes))
             else:
-                blob.add(framecodec.encode_dense(fr))
+                f.add(framecodec.encode_dense(fr))
             offsets.append(offsets[-1] + len(fr))
         if len(offsets) != n_samples + 1:
             raise CacheError(f"{path}: expected {n_samples} frame stacks, got {len(offsets) - 1}")
-        blob.close()
         if spec.custom is None:
-            f["index"] = np.asarray(widths, dtype=np.int64).reshape(-1, 2)
-        f["offsets"] = np.asarray(offsets, dtype=np.int64)
-        f["labels"] = np.asarray(labels, dtype=np.int64)
-        f.attrs["kind"] = "frames"
-        f.attrs["codec"] = _FRAMES_CODEC if spec.custom is None else _DENSE_CODEC
-        f.attrs["frames_format_version"] = FRAMES_FORMAT_VERSION
-        f.attrs["frame_shape"] = np.asarray(frame_shape, dtype=np.int64)
-        f.attrs["spec"] = json.dumps(spec.to_dict(), sort_keys=True)
-        f.attrs["source"] = source or ""
-        f.attrs["complete"] = True
-        seal(f)
+            f.tables["index"] = np.asarray(widths, dtype=np.int64).reshape(-1, 2)
+        f.tables["offsets"] = np.asarray(offsets, dtype=np.int64)
+        f.tables["labels"] = np.asarray(labels, dtype=np.int64)
+        f.attrs.update(
+            codec=_FRAMES_CODEC if spec.custom is None else _DENSE_CODEC, frames_format_version=FRAMES_FORMAT_VERSION,
+            frame_shape=list(frame_shape), spec=spec.to_dict(), source=source,
+        )
 
 
 def entry_is_current(entry: Path, spec: FrameSpec, sources: dict[str, str | None]) -> bool:
@@ -282,7 +257,7 @@ def entry_is_current(entry: Path, spec: FrameSpec, sources: dict[str, str | None
         return False
     for split, source in sources.items():
         try:
-            FrameReader(entry / f"{split}.h5", spec=spec, source=source).close()
+            FrameReader(entry / f"{split}.nds", spec=spec, source=source).close()
         except CacheError as err:
             log.warning("frame cache %s will be rebuilt: %s", entry, err)
             return False
@@ -318,7 +293,7 @@ def build_frame_cache(
         tmp.mkdir(parents=True)
         try:
             for split, (n, frames, labels) in splits.items():
-                write_frame_file(tmp / f"{split}.h5", n, frame_shape, spec, frames(), labels, source=wanted[split])
+                write_frame_file(tmp / f"{split}.nds", n, frame_shape, spec, frames(), labels, source=wanted[split])
             (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2, sort_keys=True) + "\n")
             if final.exists():  # unfinished, stale or damaged: ours to replace
                 (final / "spec.json").unlink(missing_ok=True)
@@ -347,7 +322,7 @@ class FrameReader:
         self._file = SampleFile(Path(path), "frames", expect)
         t, attrs = self._file.tables, self._file.attrs
         self.offsets, self.labels = t["offsets"], t["labels"]
-        self.spec = json.loads(attrs["spec"])
+        self.spec = attrs["spec"]
         self.frame_shape = tuple(int(v) for v in attrs["frame_shape"])
         self._encoded = attrs.get("codec") == _FRAMES_CODEC
         if not self._encoded and attrs.get("codec") != _DENSE_CODEC:

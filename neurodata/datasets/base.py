@@ -185,7 +185,7 @@ class EventDataset(torch.utils.data.Dataset):
         self._frames: list[FrameReader] | None = None
         if self.spec is not None:
             entry = self._build_frames(events, custom_integrate_function)
-            self._frames = [FrameReader(entry / f"{s}.h5", spec=self.spec, source=events[s].digest) for s in wanted]
+            self._frames = [FrameReader(entry / f"{s}.nds", spec=self.spec, source=events[s].digest) for s in wanted]
         self._bounds = np.cumsum([0] + [len(s) for s in self._events])
         self._index: np.ndarray | None = None  # a subset of the stores' samples (partitions)
         self.targets = np.concatenate([s.labels for s in self._events]).astype(np.int64)
@@ -297,7 +297,7 @@ class EventDataset(torch.utils.data.Dataset):
         """Make sure every split's event store exists (download/verify/extract/decode as needed)."""
         root = Path(root)
         out = cls.events_dir(root)
-        stores = {s: out / f"{s}.h5" for s in cls.splits}
+        stores = {s: out / f"{s}.nds" for s in cls.splits}
         sources = cls._sources_record(root)
         if all(_store_is_current(p, sources) for p in stores.values()):
             return stores
