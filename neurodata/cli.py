@@ -85,16 +85,28 @@ def download(name: NameArg, root: RootOption = None) -> None:
 
 
 @app.command()
-def verify(name: NameArg, root: RootOption = None) -> None:
-    """Check NAME's downloaded files against their checksums."""
+def verify(
+    name: NameArg,
+    root: RootOption = None,
+    cache: Annotated[
+        bool, typer.Option("--cache", help="Check every stored sample of the caches instead; rebuild damaged files.")
+    ] = False,
+) -> None:
+    """Check NAME's downloaded files against their checksums (with --cache: its caches, repairing them)."""
     from neurodata.datasets import get_dataset
 
     try:
-        paths = get_dataset(name).verify(_root(name, root))
+        if cache:
+            report = get_dataset(name).verify_cache(_root(name, root), progress=_progress())
+            lines = report.lines()
+        else:
+            lines = [f"ok {p}" for p in get_dataset(name).verify(_root(name, root))]
     except NeurodataError as err:
         raise _fail(err) from None
-    for p in paths:
-        typer.echo(f"ok {p}")
+    for line in lines:
+        typer.echo(line)
+    if cache and not report.ok:
+        raise typer.Exit(code=1)
 
 
 @app.command()

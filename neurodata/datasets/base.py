@@ -254,6 +254,16 @@ class EventDataset(torch.utils.data.Dataset):
         return paths
 
     @classmethod
+    def verify_cache(cls, root: str | Path, *, repair: bool = True, progress: bool = True) -> Any:
+        """Check every stored sample of the caches under `root`; with `repair`, rebuild the damaged files only.
+
+        Returns a `neurodata.datasets.repair.CacheReport`; see `neurodata.datasets.repair.verify_cache`.
+        """
+        from neurodata.datasets.repair import verify_cache
+
+        return verify_cache(cls, root, repair=repair, progress=progress)
+
+    @classmethod
     def _manual_message(cls, root: Path, r: Resource) -> str:
         return (
             f"{cls.name}: {r.filename} cannot be downloaded by script. {r.manual or ''} "
