@@ -55,7 +55,8 @@ _T = TypeVar("_T")
 # HDF5's own filters were too slow for events written once per preparation (6M events: gzip-1 3.1 B/event,
 # 1.1 s to write); `neurodata.eventcodec` stores 2.5 B/event in ~0.15 s per 6M (raw records: 13 B/event)
 _EVENTS_CODEC = "columns-zstd-1"
-_FRAMES_CODEC = "sparse-zstd-1"
+_COUNTS_CODEC = "sparse-zstd-1"
+_FLOAT_CODEC = "sparse-zstd-float-1"
 _DENSE_CODEC = "dense-zstd-1"
 
 
@@ -217,11 +218,13 @@ def write_frame_file(
 ) -> None:
     """Write `n_samples` frame stacks `[T_i, P, H, W]` (in order) into a new checksummed file `path`.
 
-    Event counts (every built-in integration) go through `neurodata.framecodec` (sparse steps and counts);
-    a custom integration function's float frames are stored whole, byte-shuffled and compressed
-    (`framecodec.encode_dense`). `source` is the digest of the event store the frames come from
-    (`EventStore.digest`), checked when the file is opened.
+    Every built-in integration and representation goes through `neurodata.framecodec` (sparse steps and
+    values): counts with codec ``sparse-zstd-1``, real-valued representations (stored in the spec's float
+    dtype) with ``sparse-zstd-float-1``. A custom integration function's float frames are stored whole,
+    byte-shuffled and compressed (`framecodec.encode_dense`). `source` is the digest of the event store the
+    frames come from (`EventStore.digest`), checked when the file is opened.
     """
+    floating = np.dtype(spec.dtype).kind == "f"
     with SampleWriter(path, "frames") as f:
         offsets, widths = [0], []
         for i, fr in enumerate(frames):
@@ -232,6 +235,8 @@ def write_frame_file(
             if i >= n_samples:
                 raise CacheError(f"more than the {n_samples} frame stacks announced")
             if spec.custom is None:
+                if (fr.dtype.kind == "f") != floating:
+                    raise CacheError(f"frame stack {i} has dtype {fr.dtype}, which the spec's dtype does not describe")
                 enc = framecodec.encode(fr)
                 f.add(enc.steps, enc.values)
                 widths.append((len(enc.steps), enc.value_bytes))
@@ -245,7 +250,8 @@ def write_frame_file(
         f.tables["offsets"] = np.asarray(offsets, dtype=np.int64)
         f.tables["labels"] = np.asarray(labels, dtype=np.int64)
         f.attrs.update(
-            codec=_FRAMES_CODEC if spec.custom is None else _DENSE_CODEC, frames_format_version=FRAMES_FORMAT_VERSION,
+            codec=_DENSE_CODEC if spec.custom is not None else _FLOAT_CODEC if floating else _COUNTS_CODEC,
+            frames_format_version=FRAMES_FORMAT_VERSION,
             frame_shape=list(frame_shape), spec=spec.to_dict(), source=source,
         )
 
@@ -324,9 +330,11 @@ class FrameReader:
         self.offsets, self.labels = t["offsets"], t["labels"]
         self.spec = attrs["spec"]
         self.frame_shape = tuple(int(v) for v in attrs["frame_shape"])
-        self._encoded = attrs.get("codec") == _FRAMES_CODEC
-        if not self._encoded and attrs.get("codec") != _DENSE_CODEC:
-            raise CacheError(f"{path}: frame codec {attrs.get('codec')!r} is not known to this version")
+        codec = attrs.get("codec")
+        if codec not in (_COUNTS_CODEC, _FLOAT_CODEC, _DENSE_CODEC):
+            raise CacheError(f"{path}: frame codec {codec!r} is not known to this version")
+        self._encoded = codec != _DENSE_CODEC
+        self._floating = codec == _FLOAT_CODEC
         self.index = t["index"] if self._encoded else None
         self.dtype = np.dtype(self.spec["dtype"]) if self._encoded else np.dtype(np.float32)
         if not len(self.labels) == len(self._file) == len(self.offsets) - 1 or (
@@ -380,7 +388,7 @@ class FrameReader:
             return self._guarded(i, lambda: framecodec.decode_dense_into(raw, out))
         n_steps, width = self.index[i].tolist()
         return self._guarded(i, lambda: framecodec.decode_into(raw[:n_steps], raw[n_steps:], width, out,
-                                                               zeroed=zeroed))
+                                                               zeroed=zeroed, floating=self._floating))
 
     def _guarded(self, i: int, decode: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
         def run() -> np.ndarray:

@@ -121,15 +121,25 @@ def prepare(
         typer.Option(help="Worker processes (default: 1; the vectorized code is fastest in one process)."),
     ] = None,
     download: Annotated[bool, typer.Option("--download/--no-download", help="Fetch missing files first.")] = False,
+    representation: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--repr",
+            help="A representation and its parameters, NAME[:key=value,...] (voxel_grid, time_surface, "
+            "averaged_time_surface, bina_rep, stacked_histogram, counts, sparse_counts); Tonic window keys "
+            "(time_window, event_count, n_time_bins, n_event_bins, overlap, include_incomplete) give its "
+            "windows, e.g. 'time_surface:tau=5000,time_window=50000'; or use --frames/--duration.",
+        ),
+    ] = None,
 ) -> None:
-    """Decode NAME once into an event store and, with --frames or --duration, build its frame cache."""
+    """Decode NAME once into an event store and, with --frames, --duration or --repr, build its frame cache."""
     from neurodata.datasets import get_dataset
 
     r = _root(name, root)
     try:
         cls = get_dataset(name)
         start = time.perf_counter()
-        if frames is None and duration is None:
+        if frames is None and duration is None and representation is None:
             stores = cls.prepare_events(r, download=download, workers=workers or 1, progress=_progress())
             log.info(
                 "event stores ready in %.1f s: %s", time.perf_counter() - start, ", ".join(map(str, stores.values()))
@@ -145,6 +155,7 @@ def prepare(
             download=download,
             workers=workers,
             progress=_progress(),
+            representation=representation,
         )
     except (NeurodataError, ValueError) as err:
         raise _fail(err) from None

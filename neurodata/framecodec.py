@@ -13,6 +13,13 @@ the caller's dtype. Measured on 16x2x128x128 DVS128-Gesture-like stacks (docs/be
 sample, encoded in 0.5 ms and decompressed in 0.16 ms. The same two streams deflated by ISA-L took 51.6 KB,
 0.86 ms and 0.24 ms; HDF5's gzip-3 + shuffle of the dense uint16 stack 78 KB, ~6 ms and ~2 ms. Zstandard
 level 1 is used: higher levels save at most 7% of the bytes and cost 5-100x the encoding time.
+
+Real-valued stacks (voxel grids, time surfaces, Bina-Rep, HATS) use the same two streams: the positions
+of the entries whose bits are not all zero (so -0.0 and NaN survive), and their values in the stack's own
+float type, byte-shuffled (all first bytes, then all second bytes, ...) before compression. Shuffling
+saves 7-10% on float32 voxel grids and time surfaces (measured on 500k-event 128x128 samples: a 16-window
+time surface, 2.1 MB raw, stores in 1.8 MB; plain Zstandard of the dense stack 1.95 MB, shuffled 1.8 MB);
+sparse stacks (few pixels per window) shrink further through the positions stream.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from neurodata.errors import CacheError
 
 _LEVEL = 1
 _VALUE_TYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_FLOAT_TYPES = {2: np.float16, 4: np.float32, 8: np.float64}
 # dtypes handed to torch's scatter (1.3x numpy's fancy assignment into float32 batches) and copy; others use numpy
 _TORCH_DTYPES = {np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.uint8)}
 
@@ -40,6 +48,7 @@ class EncodedFrames:
     steps: bytes
     values: bytes
     value_bytes: int
+    floating: bool = False
 
 
 def _narrowest(peak: int) -> type[np.unsignedinteger]:
@@ -50,25 +59,24 @@ def _narrowest(peak: int) -> type[np.unsignedinteger]:
 
 
 def encode(frames: np.ndarray) -> EncodedFrames:
-    """Encode an integer or boolean stack (any shape, non-negative values); `decode` restores it exactly."""
+    """Encode an integer or boolean stack (non-negative values) or a float stack (any shape); `decode`
+    restores it bit for bit."""
     flat = np.ascontiguousarray(frames).reshape(-1)
+    if flat.dtype.kind == "f":
+        return _encode_float(flat)
     if flat.dtype.kind not in "uib":
-        raise ValueError(f"frame codec stores integer counts; got dtype {flat.dtype}")
+        raise ValueError(f"frame codec stores integer counts or floats; got dtype {flat.dtype}")
     if flat.dtype.kind == "b":
         flat = flat.view(np.uint8)
     elif flat.dtype.kind == "i" and flat.size and flat.min() < 0:
         raise ValueError(f"frame codec stores non-negative counts; got {flat.min()}")
     pos = np.flatnonzero(flat != 0)  # 3x faster than flatnonzero(flat) on uint16 counts
-    values = flat[pos]
-    steps = np.diff(pos, prepend=0)
-    if steps.size and steps.max() > 255:
-        per = np.maximum(1, -(-steps // 255))  # entries spelling each step: 255s, then the remainder
-        last = np.cumsum(per) - 1
-        long_steps = np.full(int(last[-1]) + 1, 255, dtype=np.uint8)
-        long_steps[last] = steps - 255 * (per - 1)
-        padded = np.zeros(len(long_steps), dtype=values.dtype)
-        padded[last] = values
-        steps, values = long_steps, padded
+    steps, where = _steps(pos)
+    if len(steps) == len(pos):
+        values = flat[pos]
+    else:
+        values = np.zeros(len(steps), dtype=flat.dtype)
+        values[where] = flat[pos]
     vtype = _narrowest(int(values.max(initial=0)))
     compressor = zstandard.ZstdCompressor(level=_LEVEL)  # one per call: instances are not thread-safe
     return EncodedFrames(
@@ -78,17 +86,55 @@ def encode(frames: np.ndarray) -> EncodedFrames:
     )
 
 
-def decode_into(steps: Any, values: Any, value_bytes: int, out: np.ndarray, *, zeroed: bool = False) -> np.ndarray:
+def _steps(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 distances between the positions, with 255-steps spelling longer ones; and where each position
+    lands among them (the padding steps carry zero values)."""
+    steps = np.diff(pos, prepend=0)
+    if not steps.size or steps.max() <= 255:
+        return steps.astype(np.uint8), np.arange(len(steps))
+    per = np.maximum(1, -(-steps // 255))
+    last = np.cumsum(per) - 1
+    long_steps = np.full(int(last[-1]) + 1, 255, dtype=np.uint8)
+    long_steps[last] = steps - 255 * (per - 1)
+    return long_steps, last
+
+
+def _encode_float(flat: np.ndarray) -> EncodedFrames:
+    bits = flat.view(f"u{flat.dtype.itemsize}")
+    pos = np.flatnonzero(bits != 0)  # bitwise: -0.0 and NaN are stored as they are
+    steps, where = _steps(pos)
+    values = np.zeros(len(steps), dtype=flat.dtype)
+    values[where] = flat[pos]
+    shuffled = values.view(np.uint8).reshape(-1, flat.dtype.itemsize).T
+    compressor = zstandard.ZstdCompressor(level=_LEVEL)
+    return EncodedFrames(
+        compressor.compress(steps.tobytes()),
+        compressor.compress(np.ascontiguousarray(shuffled).tobytes()),
+        flat.dtype.itemsize,
+        floating=True,
+    )
+
+
+def decode_into(
+    steps: Any, values: Any, value_bytes: int, out: np.ndarray, *, zeroed: bool = False, floating: bool = False
+) -> np.ndarray:
     """Write the stack encoded as (`steps`, `values`) into `out` (any shape and dtype, C-contiguous).
 
-    `steps`/`values` are the Zstandard frames (bytes-like). ``zeroed=True`` promises `out` is already zero
-    (a fresh ``np.zeros``), which skips a pass. Raises `CacheError` on streams that do not fit `out`.
+    `steps`/`values` are the Zstandard frames (bytes-like); ``floating`` says they hold a float stack.
+    ``zeroed=True`` promises `out` is already zero (a fresh ``np.zeros``), which skips a pass. Raises
+    `CacheError` on streams that do not fit `out`.
     """
-    if value_bytes not in _VALUE_TYPES:
+    types = _FLOAT_TYPES if floating else _VALUE_TYPES
+    if value_bytes not in types:
         raise CacheError(f"frame codec: unknown value width {value_bytes}")
     try:
         s = np.frombuffer(bytearray(zstandard.decompress(steps)), dtype=np.uint8)  # writable, for torch
-        v = np.frombuffer(zstandard.decompress(values), dtype=_VALUE_TYPES[value_bytes])
+        raw = zstandard.decompress(values)
+        if floating:
+            if len(raw) % value_bytes:
+                raise CacheError(f"frame codec: {len(raw)} value bytes are not whole {value_bytes}-byte floats")
+            raw = np.frombuffer(raw, dtype=np.uint8).reshape(value_bytes, -1).T.copy()
+        v = np.frombuffer(raw, dtype=types[value_bytes])
     except zstandard.ZstdError as err:
         raise CacheError(f"frame codec: corrupt stream ({err})") from err
     if len(s) != len(v):
@@ -142,7 +188,7 @@ def _scatter(steps: np.ndarray, values: np.ndarray, flat: np.ndarray) -> None:
 def decode(encoded: EncodedFrames, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """The stack `encode` was given, as a new array of `shape` and `dtype`."""
     out = np.zeros(shape, dtype=dtype)
-    return decode_into(encoded.steps, encoded.values, encoded.value_bytes, out, zeroed=True)
+    return decode_into(encoded.steps, encoded.values, encoded.value_bytes, out, zeroed=True, floating=encoded.floating)
 
 
 # dense float frames (custom integration functions) are written once and read every epoch: a little more

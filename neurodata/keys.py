@@ -138,8 +138,11 @@ class _Keyer:
             self.put("library callable", f"{module}.{name} {_version(module)}".encode())
         elif isinstance(obj, type):
             self.cls(obj, path, depth)
-        elif hasattr(obj, "__dict__") and not _is_library(type(obj).__module__):
-            # an instance of a user class (a callable object, a dataclass of parameters): its class and fields
+        elif hasattr(obj, "__dict__") and (
+            not _is_library(type(obj).__module__) or type(obj).__module__.split(".")[0] in _OWN_PACKAGES
+        ):
+            # an instance of a user class (a callable object, a dataclass of parameters) or one of our own
+            # wrappers around user code: its class and its fields
             self.put("instance")
             self.cls(type(obj), f"type({path})", depth + 1)
             self.value(vars(obj), f"{path}.__dict__", depth + 1)

@@ -158,6 +158,40 @@ def slice_windows(
     Returns:
         ``(starts, stops)``, int64 index arrays into `t`.
     """
+    starts, stops, _ = slice_window_bounds(
+        t,
+        time_window=time_window,
+        event_count=event_count,
+        n_time_bins=n_time_bins,
+        n_event_bins=n_event_bins,
+        overlap=overlap,
+        include_incomplete=include_incomplete,
+        start_time=start_time,
+        end_time=end_time,
+        compat=compat,
+    )
+    return starts, stops
+
+
+def slice_window_bounds(
+    t: np.ndarray,
+    *,
+    time_window: float | None = None,
+    event_count: int | None = None,
+    n_time_bins: int | None = None,
+    n_event_bins: int | None = None,
+    overlap: float = 0.0,
+    include_incomplete: bool = False,
+    start_time: float | None = None,
+    end_time: float | None = None,
+    compat: Literal["fixed", "tonic"] = "fixed",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """`slice_windows`'s windows and, for the time rules, each window's end time.
+
+    Returns:
+        ``(starts, stops, ends)``: int64 index arrays into `t`, and the exclusive end of each window in µs
+        (float64) for `time_window` and `n_time_bins`, or None for the event-count rules.
+    """
     given = {
         k: v
         for k, v in (
@@ -191,20 +225,20 @@ def slice_windows(
                 count = int(n // m * (1 + overlap))
                 stride = int(count * (1 - overlap))
                 starts = np.arange(m, dtype=np.int64) * stride
-                return starts, np.minimum(starts + count, n)
-            return _fraction_bins(0, n, m, overlap)
+                return starts, np.minimum(starts + count, n), None
+            return (*_fraction_bins(0, n, m, overlap), None)
         if n == 0 and (start_time is None or end_time is None):
             z = np.zeros(m, dtype=np.int64)
-            return z, z.copy()
+            return z, z.copy(), None
         if tonic:
             width = (int(t[-1]) - int(t[0])) // m * (1 + overlap)
             stride = width * (1 - overlap)
             lo = k * stride + int(t[0])
-            return (np.searchsorted(t, lo).astype(np.int64), np.searchsorted(t, lo + width).astype(np.int64))
+            return _search(t, lo, lo + width)
         start = int(t[0]) if start_time is None else int(start_time)
         end = int(t[-1]) if end_time is None else int(end_time)
         lo_t, hi_t = _fraction_bins(start, end + 1, m, overlap)
-        return (np.searchsorted(t, lo_t).astype(np.int64), np.searchsorted(t, hi_t).astype(np.int64))
+        return _search(t, lo_t, hi_t)
 
     if event_count is not None:
         c = _check_positive_int("event_count", event_count)
@@ -213,7 +247,7 @@ def slice_windows(
             raise ValueError(f"overlap must be a whole number of events below event_count={c}, got {overlap!r}")
         m = _tonic_count(n, c, stride_e, include_incomplete)
         starts = np.arange(m, dtype=np.int64) * stride_e
-        return np.minimum(starts, n), np.minimum(starts + c, n)
+        return np.minimum(starts, n), np.minimum(starts + c, n), None
 
     assert time_window is not None
     if time_window <= 0:
@@ -223,13 +257,22 @@ def slice_windows(
         raise ValueError(f"overlap ({overlap!r}) must be smaller than time_window ({time_window!r})")
     if n == 0 and (start_time is None or end_time is None):
         z = np.zeros(1, dtype=np.int64)
-        return z, z.copy()
+        return z, z.copy(), None
     start = t[0] if start_time is None else start_time
     end = t[-1] if end_time is None else end_time
     span = float(end) - float(start) + (0 if tonic else 1)
     m = _tonic_count(span, time_window, stride_t, include_incomplete)
     lo = start + np.arange(m, dtype=np.float64) * stride_t
-    return (np.searchsorted(t, lo).astype(np.int64), np.searchsorted(t, lo + time_window).astype(np.int64))
+    return _search(t, lo, lo + time_window)
+
+
+def _search(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index windows of the time windows ``[lo, hi)``, and their ends ``hi`` as float64."""
+    ends = np.asarray(hi, dtype=np.float64)
+    if t.dtype.kind == "i" and np.asarray(lo).dtype.kind == "f":
+        # integer times: t >= b exactly when t >= ceil(b); searching with floats would convert all of t
+        lo, hi = np.ceil(lo).astype(t.dtype), np.ceil(hi).astype(t.dtype)
+    return np.searchsorted(t, lo).astype(np.int64), np.searchsorted(t, hi).astype(np.int64), ends
 
 
 def _fraction_bins(start: int, stop: int, m: int, overlap: float) -> Windows:

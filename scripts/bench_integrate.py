@@ -3,6 +3,7 @@
     python scripts/bench_integrate.py            # the full table (about two minutes on 2 cores)
     python scripts/bench_integrate.py --quick    # small sizes, a smoke run
     python scripts/bench_integrate.py --only 1e+07   # the cases whose label contains that text
+    python scripts/bench_integrate.py --representations   # voxel grids, time surfaces, stacked histograms
 
 Prints one markdown table of median milliseconds (events/s in brackets) and ratios: a ratio above 1 means
 the other implementation takes that many times longer than ours (`ours` = default call, coordinates and
@@ -186,7 +187,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes only (smoke run)")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--only", default="", help="run only the cases whose label contains this text")
+    parser.add_argument(
+        "--representations", action="store_true", help="time the representations instead (bench_representations.py)"
+    )
     args = parser.parse_args()
+    if args.representations:
+        import bench_representations
+
+        bench_representations.main(sys.argv[1:])
+        return
     peers = _load_peers()
     if "numba" in peers:
         peers["kernel"] = _numba_kernel(peers["numba"])

@@ -73,6 +73,7 @@ def _spikingjelly(root: Path) -> tuple[float, list[Any]]:
         logger.add(sys.stderr, level="WARNING")
     except ImportError:
         pass
+
     class Gesture(SJGesture):  # type: ignore[misc, valid-type]
         # its checksum check knows only IBM's archive; everything after it runs unchanged
         def _check_downloaded_files(self, download_root: Path) -> None:
@@ -86,8 +87,12 @@ def _spikingjelly(root: Path) -> tuple[float, list[Any]]:
 
 def _ours(root: Path, workers: int | None) -> tuple[float, list[Any]]:
     start = time.perf_counter()
-    sets = [DVS128Gesture(root, train=t, data_type="frame", frames_number=16, split_by="number", workers=workers,
-                          progress=False) for t in (True, False)]
+    sets = [
+        DVS128Gesture(
+            root, train=t, data_type="frame", frames_number=16, split_by="number", workers=workers, progress=False
+        )
+        for t in (True, False)
+    ]
     return time.perf_counter() - start, sets
 
 
@@ -100,17 +105,22 @@ def main() -> None:
     parser.add_argument("--skip-spikingjelly", action="store_true")
     parser.add_argument("--epochs", type=int, default=2, help="read passes over both caches (training reads many)")
     args = parser.parse_args()
-    size = synth.SampleSize(samples_per_class=6 if args.quick else args.recordings,
-                            events_per_sample=5_000 if args.quick else args.events_per_sample,
-                            duration_us=6_000_000)
+    size = synth.SampleSize(
+        samples_per_class=6 if args.quick else args.recordings,
+        events_per_sample=5_000 if args.quick else args.events_per_sample,
+        duration_us=6_000_000,
+    )
     with tempfile.TemporaryDirectory(prefix="bench_prepare_") as tmp:
         base = Path(tmp)
         ours_root, sj_root = base / "ours", base / "sj"
         t0 = time.perf_counter()
         synth.make_sample("dvs128-gesture", ours_root, size, seed=0)
         archive = ours_root / "download" / "DvsGesture.tar.gz"
-        print(f"archive: {2 * size.samples_per_class} recordings, {archive.stat().st_size / 1e6:.1f} MB, "
-              f"written in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"archive: {2 * size.samples_per_class} recordings, {archive.stat().st_size / 1e6:.1f} MB, "
+            f"written in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
         sj_root.mkdir()
         with tarfile.open(archive) as tar:
             tar.extractall(sj_root / "extract", filter="data")
@@ -130,8 +140,10 @@ def main() -> None:
         workers = args.workers or "default"
         print(f"\nmachine: {os.cpu_count()} cores; our workers: {workers}; frames_number=16, split_by='number'")
         passes = " / ".join(f"epoch {k + 1}" for k in range(args.epochs))
-        print("| implementation | samples | prepare s | frame cache bytes | event store bytes "
-              f"| DataLoader samples/s ({passes}) |")
+        print(
+            "| implementation | samples | prepare s | frame cache bytes | event store bytes "
+            f"| DataLoader samples/s ({passes}) |"
+        )
         print("|---|---|---|---|---|---|")
         for name, secs, disk, events, rates, count in rows:
             shown = " / ".join(f"{r:.0f}" for r in rates)
@@ -139,8 +151,10 @@ def main() -> None:
         if len(rows) == 2:
             (_, o_s, o_d, _, o_r, _), (_, s_s, s_d, _, s_r, _) = rows
             reads = " / ".join(f"{a / b:.1f}x" for a, b in zip(o_r, s_r, strict=True))
-            print(f"\nratios: preparation {s_s / o_s:.1f}x faster, cache {o_d / s_d:.2f} of SpikingJelly's size "
-                  f"(1/{s_d / o_d:.1f}), reads {reads} faster ({passes})")
+            print(
+                f"\nratios: preparation {s_s / o_s:.1f}x faster, cache {o_d / s_d:.2f} of SpikingJelly's size "
+                f"(1/{s_d / o_d:.1f}), reads {reads} faster ({passes})"
+            )
         shutil.rmtree(base, ignore_errors=True)
 
 

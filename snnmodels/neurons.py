@@ -393,14 +393,17 @@ class LeakyParallel(nn.Module):
         self.spike_grad = _spike_fn(spike_grad, surrogate_disable)
 
     def forward(self, x: Tensor) -> Tensor:
-        mem = self.rnn(x)[0]
+        return self.dropout(self.fire(self.rnn(x)[0]))
+
+    def fire(self, mem: Tensor) -> Tensor:
+        """Spikes (times graded_spikes_factor) of the membranes [L, (N,) hidden_size] that the RNN computed."""
         shifted = mem - self.threshold
         spk = (
             self.spike_grad(shifted, inclusive=False)
             if isinstance(self.spike_grad, Surrogate)
             else (self.spike_grad(shifted))
         )
-        return self.dropout(spk * self.graded_spikes_factor)
+        return spk * self.graded_spikes_factor
 
     def extra_repr(self) -> str:
         return f"hidden_size={self.hidden_size}"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-__all__ = ["Lowpass", "SpikingActivation", "spiking_activation"]
+__all__ = ["Lowpass", "SpikingActivation", "TemporalAvgPool", "spiking_activation"]
 
 
 def spiking_activation(
@@ -94,9 +94,9 @@ class SpikingActivation(nn.Module):
 class Lowpass(nn.Module):
     """First-order lowpass filter over steps (pytorch-spiking's ``Lowpass``) on [batch, steps, units].
 
-    level[t] = (1 - s)·x[t] + s·level[t-1], with s = sigmoid(smoothing) initialised to exp(-dt/tau). The
-    initial level and the smoothing are trainable. With ``apply_during_training=False`` the layer passes its
-    input through while training.
+    level[t] = (1 - s)·x[t] + s·level[t-1], with s = sigmoid(smoothing_var), smoothing_var starting at
+    ``smoothing_init`` = logit(exp(-dt/tau)). The initial level and the smoothing are trainable. With
+    ``apply_during_training=False`` the layer passes its input through while training.
     """
 
     def __init__(
@@ -114,9 +114,11 @@ class Lowpass(nn.Module):
         self.tau, self.units, self.dt = tau, units, dt
         self.apply_during_training = apply_during_training
         self.return_sequences = return_sequences
+        self.initial_level = initial_level
         smoothing = math.exp(-dt / tau)
+        self.smoothing_init = math.log(smoothing / (1 - smoothing))  # the logit that smoothing_var starts at
         self.level_var = nn.Parameter(torch.zeros(1, units) if initial_level is None else initial_level.clone())
-        self.smoothing_var = nn.Parameter(torch.full((1, units), math.log(smoothing / (1 - smoothing))))
+        self.smoothing_var = nn.Parameter(torch.full((1, units), self.smoothing_init))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.training and not self.apply_during_training:
@@ -130,3 +132,14 @@ class Lowpass(nn.Module):
             if levels is not None:
                 levels[:, i] = level
         return levels if levels is not None else level
+
+
+class TemporalAvgPool(nn.Module):
+    """The mean over axis ``dim`` (default 1, the steps of [batch, steps, ...]): a rate readout of spikes."""
+
+    def __init__(self, dim: int = 1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.mean(dim=self.dim)

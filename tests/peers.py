@@ -11,15 +11,26 @@ import pytest
 
 def spikingjelly_utils() -> Any:
     """`spikingjelly.datasets.utils` (2.x); its package imports torchaudio for one audio dataset, stubbed here."""
+    return spikingjelly_datasets().utils
+
+
+def spikingjelly_datasets() -> Any:
+    """The `spikingjelly.datasets` package (2.x): its dataset classes, `utils` and `transform`.
+
+    torchvision is needed (its DatasetFolder); torchaudio, imported for one audio dataset only, is stubbed.
+    """
     pytest.importorskip("spikingjelly", reason="spikingjelly not installed (make test installs it --no-deps)")
+    pytest.importorskip("torchvision", reason="spikingjelly.datasets needs torchvision (the dev extra)")
     if "torchaudio" not in sys.modules:
         try:
             import torchaudio  # noqa: F401
         except ImportError:
             sys.modules["torchaudio"] = types.ModuleType("torchaudio")
-    from spikingjelly.datasets import utils
+    import spikingjelly.datasets
+    import spikingjelly.datasets.transform
+    import spikingjelly.datasets.utils
 
-    return utils
+    return spikingjelly.datasets
 
 
 def tonic_transforms() -> Any:

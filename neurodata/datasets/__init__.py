@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,19 @@ def _labels_of(dataset: Any) -> np.ndarray:
 
 
 def split_to_train_test_set(
-    train_ratio: float, origin_dataset: Any, num_classes: int, random_split: bool = False
+    train_ratio: float,
+    origin_dataset: Any,
+    num_classes: int,
+    random_split: bool = False,
+    *,
+    shuffle: Callable[[list[int]], None] = random.shuffle,
 ) -> tuple[torch.utils.data.Subset, torch.utils.data.Subset]:
     """SpikingJelly-compatible per-class split: the first ``ceil(n_c * train_ratio)`` of each class train.
 
     Labels come from the dataset's label index (no sample is loaded, unlike SpikingJelly's, which reads
-    every file). With `random_split`, each class's indices are shuffled first (Python's `random`, as
-    SpikingJelly does, so seed it for reproducibility).
+    every file). With `random_split`, each class's indices are shuffled in place by `shuffle` first,
+    class by class (Python's `random.shuffle` by default, so seed it for reproducibility;
+    `neurodata.compat.spikingjelly` passes ``numpy.random.shuffle``, as SpikingJelly 2.0 uses).
     """
     if not 0.0 < train_ratio < 1.0:
         raise ValueError(f"train_ratio must be in (0, 1), got {train_ratio!r}")
@@ -73,7 +80,7 @@ def split_to_train_test_set(
     for c in range(num_classes):
         idx = np.flatnonzero(labels == c).tolist()
         if random_split:
-            random.shuffle(idx)
+            shuffle(idx)
         k = math.ceil(len(idx) * train_ratio)
         train += idx[:k]
         test += idx[k:]

@@ -32,11 +32,12 @@ from neurodata.cache import (
     file_lock,
     write_event_store,
 )
+from neurodata.datasets.prepared import EVENTS_NP, VERSION_SUFFIX, PreparedSource, prepared_source
 from neurodata.download import Resource, download_file, verify_file
 from neurodata.errors import CacheError, DatasetNotFoundError, NeurodataError
 from neurodata.events import SensorSize
 from neurodata.keys import function_key
-from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec
+from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec, Representation, SparseCounts, Windows, parse_representation
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class _Workers:
 # below these sizes the work takes less than starting worker processes (each imports torch, ~2 s)
 _PARALLEL_MIN_BYTES = 64 << 20
 _PARALLEL_MIN_EVENTS = 20_000_000
+_PARALLEL_MIN_FILES = 20_000  # SpikingJelly npz files (N-MNIST's 70,000 are worth the workers)
 
 
 def default_workers() -> int:
@@ -102,6 +104,9 @@ class _Integrate:
         h, w, spec = self.sensor.height, self.sensor.width, self.spec
         if self.custom is not None:
             return np.asarray(self.custom(self._store.fields(i), h, w), dtype=np.float32)
+        if spec.representation is not None or spec.windows is not None:
+            t, keys = self._store.keys(i, with_t=True)
+            return integrate.represent_keys(keys, t, h, w, spec)
         # the store keeps checked pixel keys: the frames need no x/y/p, and 'number' not even t
         t, keys = self._store.keys(i, with_t=spec.split_by != "number")
         return integrate.integrate_keys(
@@ -142,7 +147,9 @@ class EventDataset(torch.utils.data.Dataset):
         download: bool = False,
         workers: int | None = None,
         progress: bool = True,
-        dtype: str = "uint16",
+        dtype: str | None = None,
+        representation: Representation | str | None = None,
+        windows: Windows | None = None,
         cache_key: str | None = None,
     ) -> None:
         if data_type not in ("event", "frame"):
@@ -162,6 +169,11 @@ class EventDataset(torch.utils.data.Dataset):
         )
         self.progress = progress
         self.spec: FrameSpec | None = None
+        if isinstance(representation, str):
+            representation, parsed = parse_representation(representation)
+            if parsed is not None and windows is not None:
+                raise ValueError("give the window rule once: in the representation string or as windows=")
+            windows = windows or parsed
         if data_type == "frame":
             custom_name = None
             if custom_integrate_function is not None:
@@ -174,9 +186,17 @@ class EventDataset(torch.utils.data.Dataset):
                 dtype=dtype,
                 orientation=self.orientation,
                 dataset_version=self.dataset_version(self.root),
+                windows=windows,
+                representation=representation,
             )
-        elif any(v is not None for v in (frames_number, split_by, duration, custom_integrate_function)):
-            raise ValueError("frames_number, split_by, duration and custom_integrate_function need data_type='frame'")
+        elif any(
+            v is not None
+            for v in (frames_number, split_by, duration, custom_integrate_function, representation, windows)
+        ):
+            raise ValueError(
+                "frames_number, split_by, duration, custom_integrate_function, representation and windows need "
+                "data_type='frame'"
+            )
         wanted = self.splits if train is None else ("train" if train else "test",)
         stores = self.prepare_events(self.root, download=download, workers=self.workers, progress=progress)
         sources = {"sources": self._sources_record(self.root)}
@@ -200,11 +220,13 @@ class EventDataset(torch.utils.data.Dataset):
 
     @classmethod
     def dataset_version(cls, root: Path) -> str:
-        """The class version, suffixed with the sample manifest's id for a miniature copy."""
+        """The class version, suffixed with the sample manifest's id for a miniature copy, and with
+        `prepared.VERSION_SUFFIX` when the events come from SpikingJelly's ``events_np`` (`_prepared`)."""
         manifest = Path(root) / "download" / SAMPLE_MANIFEST
+        version = cls.version
         if manifest.exists():
-            return f"{cls.version}-sample-{json.loads(manifest.read_text())['id']}"
-        return cls.version
+            version = f"{cls.version}-sample-{json.loads(manifest.read_text())['id']}"
+        return version + VERSION_SUFFIX if cls._prepared(root, version) is not None else version
 
     @classmethod
     def resources_for(cls, root: Path) -> tuple[Resource, ...]:
@@ -280,7 +302,10 @@ class EventDataset(torch.utils.data.Dataset):
 
     @classmethod
     def _sources_record(cls, root: Path) -> str:
-        """The digests of every source archive, as stored in (and required of) the event stores."""
+        """The digests of every source archive, as stored in (and required of) the event stores (events read
+        from SpikingJelly's ``events_np`` are keyed by that folder's name: its files carry no digests)."""
+        if cls.dataset_version(root).endswith(VERSION_SUFFIX):
+            return json.dumps([[EVENTS_NP, "decoded by SpikingJelly"]])
         return json.dumps(sorted(cls._sources(root).items()))
 
     @classmethod
@@ -298,7 +323,18 @@ class EventDataset(torch.utils.data.Dataset):
     @classmethod
     def events_dir(cls, root: Path) -> Path:
         """``root/events/<decoder key>``: the event stores, keyed by what decoding and their format depend on."""
-        return Path(root) / "events" / f"v{cls.dataset_version(root)}-{cls.orientation}-e{EVENTS_FORMAT_VERSION}"
+        return cls._events_dir(root, cls.dataset_version(root))
+
+    @classmethod
+    def _events_dir(cls, root: Path, version: str) -> Path:
+        return Path(root) / "events" / f"v{version}-{cls.orientation}-e{EVENTS_FORMAT_VERSION}"
+
+    @classmethod
+    def _prepared(cls, root: Path, version: str) -> PreparedSource | None:
+        """SpikingJelly's decoded copy of the raw files (``events_np``), used when our own store is absent."""
+        if all((cls._events_dir(root, version) / f"{s}.nds").exists() for s in cls.splits):
+            return None
+        return prepared_source(cls.name, cls.sensor, root)
 
     @classmethod
     def prepare_events(
@@ -306,7 +342,8 @@ class EventDataset(torch.utils.data.Dataset):
     ) -> dict[str, Path]:
         """Make sure every split's event store exists (download/verify/extract/decode as needed)."""
         root = Path(root)
-        out = cls.events_dir(root)
+        version = cls.dataset_version(root)
+        out = cls._events_dir(root, version)
         stores = {s: out / f"{s}.nds" for s in cls.splits}
         sources = cls._sources_record(root)
         if all(_store_is_current(p, sources) for p in stores.values()):
@@ -315,20 +352,28 @@ class EventDataset(torch.utils.data.Dataset):
             stale = {s for s, p in stores.items() if not _store_is_current(p, sources)}
             if not stale:
                 return stores
-            archives = cls.download(root, progress=progress) if download else cls.verify(root)
-            extracted = cls.extract(root, archives)
-            parallel = sum(p.stat().st_size for p in archives) >= _PARALLEL_MIN_BYTES
+            source = prepared_source(cls.name, cls.sensor, root) if version.endswith(VERSION_SUFFIX) else None
+            if source is None:
+                archives = cls.download(root, progress=progress) if download else cls.verify(root)
+                extracted = cls.extract(root, archives)
+                parallel = sum(p.stat().st_size for p in archives) >= _PARALLEL_MIN_BYTES
+                tasks_of, decode = (lambda split: cls._tasks(extracted, split)), cls._decode
+            else:
+                log.info("%s: reading SpikingJelly's decoded events in %s", cls.name, source.folder)
+                tasks_of, decode = source.tasks, source.decode
+                parallel = sum(1 for _ in source.folder.rglob("*.npz")) >= _PARALLEL_MIN_FILES
             with _Workers(workers, progress) as pool:
                 for split, path in stores.items():
                     if split not in stale:
                         continue
-                    tasks = cls._tasks(extracted, split)
-                    results = pool.map(cls._decode, tasks, f"{cls.name} {split}: decode", parallel=parallel)
+                    tasks = tasks_of(split)
+                    results = pool.map(decode, tasks, f"{cls.name} {split}: decode", parallel=parallel)
                     write_event_store(
                         path,
                         (s for batch in results for s in batch),
                         (cls.sensor.height, cls.sensor.width),
-                        attrs={"dataset": cls.name, "split": split, "sources": sources},
+                        attrs={"dataset": cls.name, "split": split, "sources": sources,
+                               "source": "raw" if source is None else EVENTS_NP},
                     )
                     log.info("%s %s: event store %s", cls.name, split, path)
         return stores
@@ -353,7 +398,7 @@ class EventDataset(torch.utils.data.Dataset):
                 for split, store in events.items()
             }
             sources = {split: store.digest for split, store in events.items()}
-            return build_frame_cache(self.root, self.spec, plan, sensor.frame_shape, sources=sources)
+            return build_frame_cache(self.root, self.spec, plan, self.spec.frame_shape(sensor), sources=sources)
 
     # ------------------------------------------------------------------ subclass hooks
 
@@ -384,6 +429,8 @@ class EventDataset(torch.utils.data.Dataset):
         part, i = self._locate(int(index))
         if self._frames is not None:
             data: Any = self._frames[part].read(i, np.float32)
+            if isinstance(self.spec.representation, SparseCounts):
+                data = integrate.to_sparse_coo(data)
         else:
             data = self._events[part].fields(i)
         label: Any = int(self._events[part].labels[i])
@@ -401,11 +448,12 @@ class EventDataset(torch.utils.data.Dataset):
         write per sample instead of an allocation, a write and a copy. The array's memory is recycled
         (`neurodata.buffers`) once the batch and everything made from it are gone.
         """
-        if self._frames is None or self.transform is not None:
+        if self._frames is None or self.transform is not None or isinstance(self.spec.representation, SparseCounts):
             return [self[i] for i in indices]
         where = [self._locate(int(i)) for i in indices]
         lengths = [self._frames[part].length(i) for part, i in where]
-        batch = batch_pool().empty((len(where), max(lengths, default=0), *self.sensor.frame_shape), np.float32)
+        shape = self._frames[0].frame_shape
+        batch = batch_pool().empty((len(where), max(lengths, default=0), *shape), np.float32)
         jobs = []
         for k, ((part, i), n) in enumerate(zip(where, lengths, strict=True)):
             batch[k, n:] = 0  # recycled memory: the padding is written too
@@ -417,6 +465,13 @@ class EventDataset(torch.utils.data.Dataset):
                 label = self.target_transform(label)
             items.append((frames, label))
         return items
+
+    def frame_count(self, index: int) -> int:
+        """Number of frames T of sample `index` (``data_type='frame'`` only), read without decoding the frames."""
+        if self._frames is None:
+            raise ValueError(f"{self.name}: frame_count needs data_type='frame'")
+        part, i = self._locate(int(index))
+        return self._frames[part].length(i)
 
     def metadata(self, index: int) -> dict[str, str]:
         """Per-sample metadata (for example the recording, user and lighting of DVS128 Gesture)."""

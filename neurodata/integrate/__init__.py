@@ -1,5 +1,8 @@
 """Event-to-frame integration: SpikingJelly's public functions and Tonic's windowing, numpy or torch.
 
+The other representations (voxel grids, time surfaces, HATS, Bina-Rep, stacked histograms, sparse counts)
+live in `neurodata.integrate.representations` and are re-exported here.
+
 Frames are `[T, 2, H, W]`: channel 0 counts events with ``p == 0``, channel 1 events with ``p != 0``
 (SpikingJelly's rule; events built with `neurodata.make_events` already map -1/+1 polarity to 0/1).
 
@@ -30,16 +33,29 @@ from neurodata.integrate import _numpy
 from neurodata.integrate._common import Fields, cast_counts, check_coordinates, fields_of, is_torch
 
 __all__ = [
+    "Bounds",
+    "averaged_time_surface",
+    "bina_rep",
     "cal_fixed_frames_number_segment_index",
+    "event_image",
     "integrate_events_batch",
     "integrate_events_by_fixed_duration",
     "integrate_events_by_fixed_frames_number",
     "integrate_events_segment_to_frame",
     "integrate_keys",
     "integrate_windows",
+    "local_time_surfaces",
     "pixel_key_dtype",
     "pixel_keys",
+    "represent",
+    "represent_batch",
+    "represent_keys",
+    "stacked_histogram",
+    "time_surface",
     "to_frames",
+    "to_sparse_coo",
+    "voxel_grid",
+    "window_bounds",
 ]
 
 cal_fixed_frames_number_segment_index = _split.cal_fixed_frames_number_segment_index
@@ -358,3 +374,21 @@ def integrate_events_batch(
         dtype=dtype,
         validate=validate,
     )
+
+
+# the representations use this module's checks, so they are imported once it is complete
+from neurodata.integrate.representations import (  # noqa: E402
+    Bounds,
+    averaged_time_surface,
+    bina_rep,
+    event_image,
+    local_time_surfaces,
+    represent,
+    represent_batch,
+    represent_keys,
+    stacked_histogram,
+    time_surface,
+    to_sparse_coo,
+    voxel_grid,
+    window_bounds,
+)

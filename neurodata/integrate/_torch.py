@@ -21,6 +21,24 @@ def _flat_pixel(x: torch.Tensor, y: torch.Tensor, p: torch.Tensor, h: int, w: in
     return (c * h + y.to(torch.int64)) * w + x.to(torch.int64)
 
 
+def expand_windows(starts: np.ndarray, stops: np.ndarray, device: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(window, index)`` `[sum(stops - starts)]`: for every event of every window, its window and event index
+    (windows may overlap: an event in two windows appears twice)."""
+    m = len(starts)
+    lengths = torch.as_tensor(stops - starts, dtype=torch.int64, device=device)
+    total = int((stops - starts).sum()) if m else 0
+    seg = torch.repeat_interleave(torch.arange(m, device=device), lengths, output_size=total)
+    first = torch.as_tensor(starts, dtype=torch.int64, device=device)
+    offsets = torch.cumsum(lengths, 0) - lengths
+    return seg, torch.arange(total, device=device) - offsets[seg] + first[seg]
+
+
+def count_key_segments(keys: torch.Tensor, starts: np.ndarray, stops: np.ndarray, bins: int) -> torch.Tensor:
+    """`[M, bins]` int64 counts of the pixel keys ``keys[i]`` for ``starts[j] <= i < stops[j]``."""
+    seg, idx = expand_windows(starts, stops, keys.device)
+    return torch.bincount(seg * bins + keys[idx], minlength=len(starts) * bins).reshape(len(starts), bins)
+
+
 def count_segments(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -31,19 +49,12 @@ def count_segments(
     width: int,
 ) -> torch.Tensor:
     """`[M, 2, H, W]` int64 counts of events ``starts[j] <= i < stops[j]`` (windows may overlap)."""
-    device = x.device
     m = len(starts)
-    bins = 2 * height * width
     if m == 0:
-        return torch.zeros((0, 2, height, width), dtype=torch.int64, device=device)
-    lengths = torch.as_tensor(stops - starts, dtype=torch.int64, device=device)
-    total = int((stops - starts).sum())
-    seg = torch.repeat_interleave(torch.arange(m, device=device), lengths, output_size=total)
-    first = torch.as_tensor(starts, dtype=torch.int64, device=device)
-    offsets = torch.cumsum(lengths, 0) - lengths
-    idx = torch.arange(total, device=device) - offsets[seg] + first[seg]
-    keys = seg * bins + _flat_pixel(x[idx], y[idx], p[idx], height, width)
-    return torch.bincount(keys, minlength=m * bins).reshape(m, 2, height, width)
+        return torch.zeros((0, 2, height, width), dtype=torch.int64, device=x.device)
+    seg, idx = expand_windows(starts, stops, x.device)
+    keys = seg * (2 * height * width) + _flat_pixel(x[idx], y[idx], p[idx], height, width)
+    return torch.bincount(keys, minlength=m * 2 * height * width).reshape(m, 2, height, width)
 
 
 def _as_tensor(a: Any, device: torch.device | None = None) -> torch.Tensor:

@@ -92,9 +92,9 @@ def _where(name: str, offset: int) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def _aedat31_body_offset(buf: np.ndarray, name: str) -> int | None:
+def _aedat31_body_offset(buf: np.ndarray, name: str, strict: bool = True) -> int | None:
     """Byte offset after ``#!END-HEADER``; None (with a warning) when the file ends inside the header."""
-    if bytes(buf[: len(AEDAT31_MAGIC)]) != AEDAT31_MAGIC:
+    if strict and bytes(buf[: len(AEDAT31_MAGIC)]) != AEDAT31_MAGIC:
         raise HeaderError(
             f"{_where(name, 0)}: expected the AEDAT 3.1 magic line {AEDAT31_MAGIC.decode()!r}, found {preview(buf, 0)}"
         )
@@ -119,7 +119,7 @@ class _Packets:
         self.sources: set[int] = set()
 
 
-def _scan_aedat31(buf: np.ndarray, pos: int, name: str, source: int | None) -> _Packets:
+def _scan_aedat31(buf: np.ndarray, pos: int, name: str, source: int | None, strict: bool = True) -> _Packets:
     """Walk the packet headers (one Python step per packet, never per event) and validate them."""
     found = _Packets()
     end = buf.size
@@ -139,7 +139,7 @@ def _scan_aedat31(buf: np.ndarray, pos: int, name: str, source: int | None) -> _
         payload = pos + PACKET_HEADER.size
         stop = payload + capacity * size
         if etype == POLARITY_EVENT and (source is None or esource == source):
-            if size != POLARITY_EVENT_BYTES or ts_offset != 4:
+            if size != POLARITY_EVENT_BYTES or (strict and ts_offset != 4):
                 raise CorruptDataError(
                     f"{_where(name, pos)}: polarity packet with eventSize={size}, "
                     f"eventTSOffset={ts_offset}; expected eventSize=8 and eventTSOffset=4"
@@ -265,11 +265,13 @@ def _offset_finder(found: _Packets, rows: np.ndarray | None) -> Callable[[int], 
     return offset_of
 
 
-def _locate_aedat31(buf: np.ndarray, name: str, source: int | None) -> tuple[np.ndarray, _Packets] | None:
-    pos = _aedat31_body_offset(buf, name)
+def _locate_aedat31(
+    buf: np.ndarray, name: str, source: int | None, strict: bool = True
+) -> tuple[np.ndarray, _Packets] | None:
+    pos = _aedat31_body_offset(buf, name, strict)
     if pos is None:
         return None
-    found = _scan_aedat31(buf, pos, name, source)
+    found = _scan_aedat31(buf, pos, name, source, strict)
     if not found.starts:
         return None
     return _gather_words(buf, found), found
@@ -314,15 +316,20 @@ def read_aedat31(path: PathLike, *, keep_invalid: bool = False, source: int | No
     return decode_aedat31(read_buffer(path), keep_invalid=keep_invalid, source=source, name=str(path))
 
 
-def load_aedat_v3(file_name: PathLike, *, keep_invalid: bool = False) -> dict[str, np.ndarray]:
+def load_aedat_v3(
+    file_name: PathLike, *, keep_invalid: bool = False, strict: bool = True
+) -> dict[str, np.ndarray]:
     """SpikingJelly-compatible reader: a dict of `[N]` arrays t, x, y, p in file order.
 
     The values equal SpikingJelly's `load_aedat_v3` when every event is valid and every packet is
     full (eventNumber == eventCapacity, as cAER writes them). Differences: invalid events are
     dropped unless `keep_invalid=True`; unused capacity slots are never read; the dtypes are ours
     (t int64, x/y uint16, p int8) where SpikingJelly returns int64 for every field.
+    ``strict=False`` reads as leniently as SpikingJelly: a ``#`` header without the ``#!AER-DAT3.1``
+    line, and polarity packets whose eventTSOffset is not 4 (the timestamp is taken from bytes 4-7
+    of each event, where SpikingJelly takes it).
     """
-    located = _locate_aedat31(read_buffer(file_name), str(file_name), None)
+    located = _locate_aedat31(read_buffer(file_name), str(file_name), None, strict)
     n = 0 if located is None else located[0].shape[0]
     out = {k: np.empty(n, EVENT_DTYPE[k]) for k in ("t", "x", "y", "p")}
     if located is None:

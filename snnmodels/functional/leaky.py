@@ -53,11 +53,14 @@ def leaky_step(
     surrogate: Surrogate | Callable[[Tensor], Tensor] | None = None,
     graded_spikes_factor: Tensor | float = 1.0,
     state_quant: Callable[[Tensor], Tensor] | None = None,
+    inhibition: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """One step: x [N, ...], membrane [N, ...] (None: zeros) -> (spikes, new membrane), as snnTorch's Leaky.
 
     ``beta`` and ``threshold`` are scalars or tensors broadcastable to x (per-neuron values); ``surrogate`` is a
     `Surrogate` (fires when U > threshold; None: ATan) or any spike function; ``state_quant`` quantizes the membrane.
+    With ``inhibition`` only the neuron with the highest membrane along dim 1 (the features of [N, C]) may spike
+    (winner-take-all); the reset still applies to every neuron above threshold, as in snnTorch.
     """
     surrogate = ATan() if surrogate is None else surrogate
     if mem is None or mem.shape != x.shape:
@@ -72,7 +75,11 @@ def leaky_step(
         mem = beta_t * mem + x
     if state_quant is not None:
         mem = state_quant(mem)
-    spk = _spike((state_quant(mem) if state_quant is not None else mem) - threshold, surrogate)
+    shifted = (state_quant(mem) if state_quant is not None else mem) - threshold
+    spk = _spike(shifted, surrogate)
+    if inhibition:
+        winner = torch.zeros_like(shifted).scatter_(1, shifted.detach().argmax(1, keepdim=True), 1.0)
+        spk = spk * winner
     spk = spk * graded_spikes_factor
     if not p.reset_delay:
         do_reset = spk / graded_spikes_factor - r

@@ -9,7 +9,9 @@ Each surrogate is a small frozen dataclass (picklable, comparable, safe as a def
   with ``inclusive=False``, ``x > 0`` (snnTorch's), returned in ``x``'s dtype, with g'(x) as its gradient.
 
 ``alpha`` sets the sharpness (or, for straight-through and triangle, the height) of g'. Defaults follow
-SpikingJelly where it has the surrogate and snnTorch otherwise.
+SpikingJelly where it has the surrogate and snnTorch otherwise. Every surrogate of SpikingJelly 2.0 is here, with
+its formulas (`PiecewiseLeakyReLU` is `LeakyReLU`, whose ``alpha`` is SpikingJelly's half-width ``w``);
+`PoissonPass` alone does not fire by a threshold: it draws Bernoulli spikes with probability ``x``.
 """
 
 from __future__ import annotations
@@ -25,14 +27,26 @@ from torch import Tensor
 from snnmodels.registry import Registry
 
 __all__ = [
+    "S2NN",
     "SURROGATES",
     "ATan",
+    "DeterministicPass",
     "Erf",
+    "FakeNumericalGradient",
     "FastSigmoid",
+    "LeakyKReLU",
     "LeakyReLU",
+    "LogTailedReLU",
+    "NonzeroSignLogAbs",
+    "PiecewiseExp",
+    "PiecewiseLeakyReLU",
     "PiecewiseQuadratic",
+    "PoissonPass",
+    "QPseudoSpike",
+    "Rect",
     "Sigmoid",
     "SoftSign",
+    "SquarewaveFourierSeries",
     "StraightThrough",
     "SuperSpike",
     "Surrogate",
@@ -284,3 +298,182 @@ def get_surrogate(spec: str | Surrogate) -> Surrogate:
     if isinstance(spec, Surrogate):
         return spec
     raise TypeError(f"surrogate must be a registered name {SURROGATES.names()} or a Surrogate, got {spec!r}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# snnTorch's remaining surrogates (snntorch.surrogate 1.0), in our form. In snnTorch the spike fires when x > 0.
+
+
+@SURROGATES.register("tent")
+@dataclass(frozen=True)
+class Tent(Surrogate):
+    """g(x) = alpha·(1 - |x|); g'(x) = alpha below 0 and -alpha from 0 on (snnTorch's ``triangular(threshold)``).
+
+    The gradient changes sign at the threshold: pushing the membrane up below it and down above it.
+    """
+
+    alpha: float = 1.0
+
+    def primitive(self, x: Tensor) -> Tensor:
+        return self.alpha * (1.0 - x.abs())
+
+    def derivative(self, x: Tensor) -> Tensor:
+        return torch.where(x < 0, self.alpha, -self.alpha).to(x.dtype)
+
+    def derivative_(self, x: Tensor) -> Tensor:
+        return x.copy_(torch.where(x < 0, self.alpha, -self.alpha))
+
+
+@SURROGATES.register("leaky_spike_operator")
+@dataclass(frozen=True)
+class LeakySpikeOperator(Surrogate):
+    """g'(x) = 1 where x > 0 (the neuron fired), alpha elsewhere: a leaky ReLU shifted to the threshold.
+
+    g(x) = x above 0 and alpha·x below. snnTorch's ``LSO(slope=alpha)`` (as its documentation defines it; its
+    factory calls the stochastic operator instead and fails); with alpha=0 this is snnTorch's ``heaviside()``,
+    whose gradient passes only where the neuron spiked.
+    """
+
+    alpha: float = 0.1
+
+    def primitive(self, x: Tensor) -> Tensor:
+        return torch.where(x > 0, x, self.alpha * x)
+
+    def derivative(self, x: Tensor) -> Tensor:
+        return torch.where(x > 0, 1.0, self.alpha).to(x.dtype)
+
+    def derivative_(self, x: Tensor) -> Tensor:
+        return x.copy_(torch.where(x > 0, 1.0, self.alpha))
+
+
+@SURROGATES.register("spike_rate_escape")
+@dataclass(frozen=True)
+class SpikeRateEscape(Surrogate):
+    """g'(x) = slope·exp(-alpha·|x - 1|) (Gerstner & Kistler's escape rate; snnTorch's ``spike_rate_escape(beta=alpha,
+    slope)``, centred, as snnTorch has it, one unit above the threshold).
+
+    g(x) = (slope/alpha)·exp(alpha·(x - 1)) below x = 1 and (slope/alpha)·(2 - exp(-alpha·(x - 1))) above.
+    """
+
+    alpha: float = 1.0
+    slope: float = 25.0
+
+    def primitive(self, x: Tensor) -> Tensor:
+        u = x - 1.0
+        k = self.slope / self.alpha
+        return torch.where(u < 0, k * torch.exp(self.alpha * u), k * (2.0 - torch.exp(-self.alpha * u)))
+
+    def derivative(self, x: Tensor) -> Tensor:
+        return self.derivative_(x.clone())
+
+    def derivative_(self, x: Tensor) -> Tensor:
+        return x.sub_(1.0).abs_().mul_(-self.alpha).exp_().mul_(self.slope)
+
+
+@SURROGATES.register("sparse_fast_sigmoid")
+@dataclass(frozen=True)
+class SparseFastSigmoid(Surrogate):
+    """g'(x) = 1/(1 + alpha·|x|)² where x > B, 0 elsewhere (Perez-Nieves & Goodman, 2021; snnTorch's
+    ``SFS(slope=alpha, B)``): the fast sigmoid's gradient, kept only above B.
+
+    g(x) = f(max(x, B)) - f(B) with f(x) = x / (1 + alpha·|x|).
+    """
+
+    alpha: float = 25.0
+    B: float = 1.0
+
+    def primitive(self, x: Tensor) -> Tensor:
+        def f(v: Tensor) -> Tensor:
+            return v / (1.0 + self.alpha * v.abs())
+
+        return f(x.clamp(min=self.B)) - f(torch.full_like(x, self.B))
+
+    def derivative(self, x: Tensor) -> Tensor:
+        return self.derivative_(x.clone())
+
+    def derivative_(self, x: Tensor) -> Tensor:
+        above = x > self.B
+        return x.abs_().mul_(self.alpha).add_(1.0).square_().reciprocal_().mul_(above)
+
+
+@dataclass(frozen=True)
+class StochasticSpikeOperator(Surrogate):
+    """g'(x) = 1 where x > 0, else noise (U[-1/2, 1/2) + mean)·variance drawn anew at every backward pass
+    (snnTorch's ``SSO(mean, variance)``). Not in the registry: the gradient is random, so there is no g(x)."""
+
+    mean: float = 0.0
+    variance: float = 0.2
+
+    def primitive(self, x: Tensor) -> Tensor:
+        raise NotImplementedError("StochasticSpikeOperator has a random gradient and no primitive")
+
+    def derivative(self, x: Tensor) -> Tensor:
+        noise = (torch.rand_like(x) - 0.5 + self.mean) * self.variance
+        return torch.where(x > 0, torch.ones_like(x), noise)
+
+
+class _CustomGrad(torch.autograd.Function):
+    """Heaviside forward; ``surrogate.function(x, grad, spikes)`` backward, exactly as the user wrote it."""
+
+    @staticmethod
+    def forward(x: Tensor, surrogate: CustomSurrogate, inclusive: bool) -> Tensor:
+        return heaviside(x, inclusive)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+        ctx.save_for_backward(inputs[0], output)
+        ctx.surrogate = inputs[1]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
+        x, out = ctx.saved_tensors
+        return ctx.surrogate.function(x, grad, out), None, None
+
+
+@dataclass(frozen=True)
+class CustomSurrogate(Surrogate):
+    """A user's gradient ``function(x, grad_output, spikes) -> grad_input`` (snnTorch's ``custom_surrogate``).
+
+    Picklable when ``function`` is (a module-level function). ``derivative(x)`` calls it with a gradient of
+    ones, which is right for any gradient linear in ``grad_output`` (the fused multi-step kernels need it).
+    Not in the registry: it has no parameters of its own.
+    """
+
+    function: Any
+
+    def __call__(self, x: Tensor, inclusive: bool = True) -> Tensor:
+        return _CustomGrad.apply(x, self, inclusive)
+
+    def primitive(self, x: Tensor) -> Tensor:
+        raise NotImplementedError("a custom surrogate is defined by its gradient only")
+
+    def derivative(self, x: Tensor) -> Tensor:
+        return self.function(x, torch.ones_like(x), heaviside(x, inclusive=False))
+
+
+__all__ += [
+    "CustomSurrogate",
+    "LeakySpikeOperator",
+    "SparseFastSigmoid",
+    "SpikeRateEscape",
+    "StochasticSpikeOperator",
+    "Tent",
+]
+
+
+# SpikingJelly 2.0's other surrogates live in their own module; importing it here registers them and keeps
+# every surrogate reachable from this module
+from snnmodels.functional.surrogate_sj import (  # noqa: E402
+    S2NN,
+    DeterministicPass,
+    FakeNumericalGradient,
+    LeakyKReLU,
+    LogTailedReLU,
+    NonzeroSignLogAbs,
+    PiecewiseExp,
+    PiecewiseLeakyReLU,
+    PoissonPass,
+    QPseudoSpike,
+    Rect,
+    SquarewaveFourierSeries,
+)

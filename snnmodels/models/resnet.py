@@ -92,6 +92,9 @@ class _Residual(nn.Module):
 
     downsample: nn.Module | None
     cnf: str | None
+    #: SEW join g(S, A) ("paper", ours) or g(A, S) ("spikingjelly": SpikingJelly 2.0's Bottleneck, where only
+    #: IAND differs); `snnmodels.compat.spikingjelly`'s constructors set it so that its checkpoints compute the same
+    join_order: str = "paper"
 
     def _shortcut_neuron(self, neuron: NeuronFactory) -> None:
         if self.downsample is not None and self.cnf is not None:
@@ -102,7 +105,10 @@ class _Residual(nn.Module):
             identity = x if self.downsample is None else self.downsample(x)
             return last_sn(current + identity)
         identity = x if self.downsample is None else self.downsample_sn(self.downsample(x))
-        return sew_function(identity, last_sn(current), self.cnf)
+        spikes = last_sn(current)
+        if self.join_order == "spikingjelly":
+            return sew_function(spikes, identity, self.cnf)
+        return sew_function(identity, spikes, self.cnf)
 
     def extra_repr(self) -> str:
         return "" if self.cnf is None else f"cnf={self.cnf}"

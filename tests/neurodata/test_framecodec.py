@@ -56,8 +56,8 @@ def test_decode_into_overwrites_a_dirty_buffer_unless_told_it_is_zero(rng: np.ra
 
 
 def test_bad_input_and_corrupt_streams_are_refused() -> None:
-    with pytest.raises(ValueError, match="integer counts"):
-        framecodec.encode(np.ones(4, dtype=np.float32))
+    with pytest.raises(ValueError, match="integer counts or floats"):
+        framecodec.encode(np.ones(4, dtype=np.complex64))
     with pytest.raises(ValueError, match="non-negative"):
         framecodec.encode(np.array([0, -1, 2]))
     enc = framecodec.encode(np.array([0, 3, 0, 0, 1], dtype=np.uint8))
@@ -70,3 +70,23 @@ def test_bad_input_and_corrupt_streams_are_refused() -> None:
         framecodec.decode_into(enc.steps, enc.values, enc.value_bytes, np.zeros(3))
     with pytest.raises(CacheError, match="unknown value width 3"):
         framecodec.decode_into(enc.steps, enc.values, 3, out)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_float_stacks_round_trip_bit_for_bit(rng: np.random.Generator, dtype: type) -> None:
+    frames = np.zeros((3, 2, 7, 9), dtype=dtype)
+    mask = rng.random(frames.shape) < 0.3
+    frames[mask] = rng.normal(size=int(mask.sum())).astype(dtype)
+    frames[0, 0, 0, :3] = [-0.0, np.nan, np.inf]  # bit patterns a value test would miss
+    frames[2, 1, 6, 8] = np.finfo(dtype).tiny  # a long gap before the last entry: 255-steps
+    frames[2, 1, 0, 0] = 0.0
+    enc = framecodec.encode(frames)
+    assert enc.floating
+    assert enc.value_bytes == np.dtype(dtype).itemsize
+    back = framecodec.decode(enc, frames.shape, dtype)
+    np.testing.assert_array_equal(back.view(f"u{back.itemsize}"), frames.view(f"u{frames.itemsize}"))
+    dirty = np.full(frames.shape, 5, dtype=dtype)
+    framecodec.decode_into(enc.steps, enc.values, enc.value_bytes, dirty, floating=True)
+    np.testing.assert_array_equal(dirty.view(f"u{dirty.itemsize}"), frames.view(f"u{frames.itemsize}"))
+    with pytest.raises(CacheError, match="whole 4-byte floats"):
+        framecodec.decode_into(enc.steps, zstandard.compress(b"\x01\x02\x03"), 4, dirty, floating=True)

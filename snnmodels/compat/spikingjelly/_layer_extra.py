@@ -1,3 +1,3 @@
-"""SpikingJelly ``layer`` names that live beside the toolbox (synapses, recurrent containers), re-exported by ``layer``."""
+"""SpikingJelly ``layer`` names beside the toolbox (synapses, recurrent containers); ``layer`` re-exports them."""
 
 __all__: list[str] = []
