@@ -152,16 +152,21 @@ def train(
     model_arg: ModelArgOpt = [],  # noqa: B006 - typer needs a literal default
     out: Annotated[Path, typer.Option(help="Run folder: checkpoints, log.csv, curve.png.")] = Path("cache/runs/train"),
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt.")] = False,
+    seed: Annotated[Optional[int], typer.Option(help="Override the config's seed (weights, data, dropout).")] = None,  # noqa: UP045
 ) -> None:
     """Train a zoo model on a prepared (or preparable) dataset."""
+    from snnmodels.train import seed_everything
+
     try:
         root = root or DEFAULT_HOME / dataset
         tr, te, classes, shape = frame_datasets(dataset, root, frames, split_by, duration, downsample)
         extra = _parse_kv(model_arg)
+        cfg = _config(config, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+        seed_everything(cfg.seed)  # before the model is built: its initial weights come from the seed too
         net = build_model(model, classes, shape, extra)
         meta = {"model": model, "model_args": extra, "num_classes": classes, "frame_shape": list(shape),
                 "dataset": dataset, "frame_spec": tr.spec.to_dict(), "downsample": downsample}
-        trainer = _trainer(net, _config(config, epochs=epochs, batch_size=batch_size, lr=lr), tr, te, out, meta)
+        trainer = _trainer(net, cfg, tr, te, out, meta)
         trainer.fit(resume=resume)
         result = trainer.evaluate()
     except _errors() as err:
@@ -187,12 +192,14 @@ def finetune(
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("cache/runs/finetune"),
 ) -> None:
     """Fine-tune a pretrained network on a dataset: new head for its classes, slower or frozen backbone."""
+    from snnmodels.train import seed_everything
     from snnmodels.train.finetune import head_name, load_pretrained, replace_head
 
     try:
         root = root or DEFAULT_HOME / dataset
         tr, te, classes, shape = frame_datasets(dataset, root, frames, split_by, duration, downsample)
         extra = _parse_kv(model_arg)
+        seed_everything(_config(None).seed)  # the new head's initial weights come from the run's seed
         net = replace_head(load_pretrained(source, model=model, **extra), classes)
         cfg = _config(None, epochs=epochs, lr=lr, backbone_lr_scale=backbone_lr_scale,
                       freeze_backbone=freeze_backbone, head_prefix=head_name(net))
@@ -280,6 +287,7 @@ def _demo(out: Path, epochs: int, seed: int) -> None:
     from neurodata import synth
     from neurodata.show import play_frame
     from snnmodels.export import write_nir
+    from snnmodels.train import seed_everything
 
     start = time.perf_counter()
     root = out / "dvs128-gesture"
@@ -292,6 +300,7 @@ def _demo(out: Path, epochs: int, seed: int) -> None:
     play_frame(tr[0][0], out / "sample.gif")
     # the PLIF paper's N-MNIST net fits 32x32 frames; average pooling keeps it exportable to NIR
     extra = {"channels": 16, "avgpool": True}
+    seed_everything(seed)  # before the model is built: its initial weights come from the seed too
     net = build_model("nmnist_net", classes, shape, extra)
     meta = {"model": "nmnist_net", "model_args": extra, "num_classes": classes, "frame_shape": list(shape),
             "dataset": "dvs128-gesture", "frame_spec": tr.spec.to_dict(), "downsample": 4}
