@@ -92,23 +92,36 @@ def _decompressed(raw: IO[bytes]) -> IO[bytes]:
     return io.BufferedReader(stream, buffer_size=_READ_BUFFER)  # type: ignore[arg-type]
 
 
+def _compressed(archive: Path) -> bool:
+    """Whether `archive` starts like a gzip, bzip2 or xz stream."""
+    with archive.open("rb") as f:
+        magic = f.read(6)
+    return magic[:2] == b"\x1f\x8b" or magic[:3] == b"BZh" or magic == b"\xfd7zXZ\x00"
+
+
+def _starts_like_zip(archive: Path) -> bool:
+    with archive.open("rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
 def _extract_tar(archive: Path, into: Path, where: list[str]) -> None:
     with archive.open("rb") as raw, _decompressed(raw) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
         for member in tar:
-            where[0] = member.name
+            where[0] = f"at member {member.name!r}"
             _check_tar_member(archive, member)
             if hasattr(tarfile, "data_filter"):  # defence in depth where Python has it (PEP 706)
                 tar.extract(member, into, filter="data")
             else:  # pragma: no cover - Python without PEP 706; the member was checked above
                 tar.extract(member, into)
-            where[0] = ""  # between members: a failure now is in the next header or the end of the stream
+            # between members: a failure now is in the next header, or the stream's end (gzip's CRC)
+            where[0] = f"after member {member.name!r}"
 
 
 def _extract_zip(archive: Path, into: Path, where: list[str]) -> None:
     with zipfile.ZipFile(archive) as zf:
         _check_zip(archive, zf)
         for info in zf.infolist():
-            where[0] = info.filename
+            where[0] = f"at member {info.filename!r}"
             zf.extract(info, into)
 
 
@@ -195,8 +208,15 @@ def extract_archive(archive: Path, dest: Path, *, source: str | None = None) -> 
     try:
         if zipfile.is_zipfile(archive):
             _extract_zip(archive, tmp, where)
-        elif tarfile.is_tarfile(archive):
+        elif tarfile.is_tarfile(archive) or _compressed(archive):
+            # a damaged compressed tar may fail `is_tarfile`: extracting says where it is damaged
+            where[0] = "while reading its first member"  # reads are buffered: a damage early in it
             _extract_tar(archive, tmp, where)
+        elif _starts_like_zip(archive):
+            raise ArchiveError(
+                f"{archive.name}: damaged archive (a zip without its central directory at the end: cut short?); "
+                "delete it and download again"
+            )
         else:
             raise ArchiveError(f"{archive.name}: not a zip or tar archive; delete it and download again")
         if source is not None:
@@ -208,7 +228,7 @@ def extract_archive(archive: Path, dest: Path, *, source: str | None = None) -> 
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(err, tarfile.FilterError):
             raise UnsafeArchiveError(f"{archive.name}: {err}") from err
-        at = f" at member {where[0]!r}" if where[0] else ""
+        at = f" {where[0]}" if where[0] else ""
         if isinstance(err, OSError) and err.errno is not None:  # the disk, not the archive
             raise ArchiveError(f"{archive.name}: extracting{at} into {dest.parent} failed: {err}") from err
         raise ArchiveError(
