@@ -215,14 +215,18 @@ def finetune(
 
 
 def _from_checkpoint(checkpoint: Path) -> tuple[Any, dict[str, Any]]:
-    from snnmodels.train import load_checkpoint
+    from snnmodels.train import CheckpointError, load_checkpoint, load_model_state
 
     ckpt = load_checkpoint(checkpoint)
-    meta = ckpt.get("meta") or {}
-    if "model" not in meta:
-        raise ValueError(f"{checkpoint} does not say which model it holds (no meta.model); was it written by train?")
+    meta = ckpt.get("meta") if isinstance(ckpt.get("meta"), dict) else {}
+    missing = [k for k in ("model", "num_classes", "frame_shape") if k not in meta]
+    if missing:
+        raise CheckpointError(
+            f"checkpoint {checkpoint} does not say how to rebuild its model (no meta {', '.join(missing)}); "
+            "give last.pt or best.pt of a run folder written by `snnmodels train`"
+        )
     net = build_model(meta["model"], meta["num_classes"], tuple(meta["frame_shape"]), meta.get("model_args", {}))
-    net.load_state_dict(ckpt["model"])
+    load_model_state(net, ckpt["model"], checkpoint)
     return net, meta
 
 

@@ -80,7 +80,7 @@ def load_pretrained(source: str, *, model: str | None = None, **model_kwargs: An
 
         return from_nir(path)
     if source.endswith(".pt"):
-        from snnmodels.train.checkpoint import load_checkpoint
+        from snnmodels.train.checkpoint import load_checkpoint, load_model_state
 
         ckpt = load_checkpoint(path)
         meta = ckpt.get("meta") or {}
@@ -94,7 +94,7 @@ def load_pretrained(source: str, *, model: str | None = None, **model_kwargs: An
             from snnmodels.export import avgpool_variant
 
             net = avgpool_variant(net)
-        net.load_state_dict(ckpt["model"])
+        load_model_state(net, ckpt["model"], path)
         return net
     if model is None:
         raise ValueError(f"source {source!r} needs the zoo model name (model=...)")
