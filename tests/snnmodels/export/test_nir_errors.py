@@ -36,7 +36,8 @@ def test_nodes_missing_fields_name_the_file_and_node(tmp_path: Path) -> None:
     shutil.copy(LIF, damaged)
     with h5py.File(damaged, "r+") as f:
         del f["node/nodes/1/tau"]
-    with pytest.raises(ExportError, match=r"no_tau\.nir cannot be read as a NIR graph .*missing 1 required positional argument: 'tau'"):
+    missing = r"no_tau\.nir cannot be read as a NIR graph .*missing 1 required positional argument: 'tau'"
+    with pytest.raises(ExportError, match=missing):
         from_nir(damaged)
     graph = nir.read(str(LIF))
     del graph.nodes["1"].tau  # a graph built in memory with a node lacking a field
