@@ -142,3 +142,16 @@ def test_stale_partials_of_killed_extractions_are_removed_and_new_archives_extra
     (mine / "keep.txt").write_text("user data")
     assert extract_archive(archive, mine, source="md5:3") == mine
     assert (mine / "keep.txt").read_text() == "user data"
+
+
+def test_an_undecodable_labels_csv_names_the_file(tmp_path: Path) -> None:
+    from neurodata.datasets.dvs_gesture import read_labels_csv
+    from neurodata.errors import DecodeError
+
+    good = tmp_path / "user01_natural_labels.csv"
+    good.write_text("class,startTime_usec,endTime_usec\n1,100,200\n11,300,400\n")
+    assert read_labels_csv(good).tolist() == [[1, 100, 200], [11, 300, 400]]
+    bad = tmp_path / "user02_natural_labels.csv"
+    bad.write_bytes(b"class,startTime_usec,endTime_usec\n1,100,2\xff\xfe00\n")
+    with pytest.raises(DecodeError, match=r"user02_natural_labels\.csv: byte 41 is not text .*a labels CSV holds"):
+        read_labels_csv(bad)
