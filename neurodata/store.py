@@ -34,6 +34,7 @@ import logging
 import os
 import shutil
 import struct
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -287,6 +288,18 @@ def _read_checked(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], st
     return header, tables, expected.hex()
 
 
+_SEEK_LOCK = threading.Lock()
+
+
+def _pread(fd: int, length: int, offset: int) -> bytes:
+    """``os.pread``; where the platform has none (Windows), a seek and a read under a lock."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, length, offset)
+    with _SEEK_LOCK:  # pragma: no cover - Windows
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.read(fd, length)
+
+
 class SampleFile:
     """Read side of a sample file: checked tables and attributes, and `raw(i)`, sample i's checked bytes.
 
@@ -352,7 +365,7 @@ class SampleFile:
         """Sample i's stored bytes (uint8), after checking them against their digest."""
         start, length = (int(v) for v in self.spans[i])
         try:
-            data = os.pread(self._descriptor(), length, len(MAGIC) + start)
+            data = _pread(self._descriptor(), length, len(MAGIC) + start)
         except OSError as err:
             raise CacheError(f"{self.path}: sample {i} cannot be read ({err})") from err
         if len(data) != length or digest(data) != int(self.digests[i]):
