@@ -157,6 +157,7 @@ def _rebuild_split(cls: type[EventDataset], spec: FrameSpec, store_path: Path, p
     integrate = _Integrate(store_path, spec, cls.sensor, None)
     with file_lock(path.parent.with_name(path.parent.name + ".lock")):  # the lock of the entry's builders
         # written under a temporary name and renamed over the damaged file (`SampleWriter`)
-        write_frame_file(path, len(store), cls.sensor.frame_shape, spec, (integrate(i) for i in range(len(store))),
-                         store.labels, source=store.digest)
+        frames = (integrate(i) for i in range(len(store)))
+        write_frame_file(path, len(store), spec.frame_shape(cls.sensor), spec, frames, store.labels,
+                         source=store.digest)
     log.info("rebuilt %s", path)

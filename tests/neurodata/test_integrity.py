@@ -352,3 +352,20 @@ def test_verify_cache_rebuilds_only_the_damaged_files(tmp_path: Path) -> None:
     result = runner.invoke(app, ["verify", "n-mnist", "--root", str(root), "--cache"])
     assert result.exit_code == 0
     assert "damaged" not in result.output
+
+
+def test_verify_cache_rebuilds_a_damaged_representation_cache(tmp_path: Path) -> None:
+    root = _fresh("root", tmp_path)
+    ds = _frames(root, representation=VoxelGrid(3))
+    assert ds.spec is not None
+    expected = [ds[i][0].copy() for i in range(len(ds))]
+    path = root / "frames" / ds.spec.key() / "train.nds"
+    _damage(path, "frames", 2)
+    report = NMNIST.verify_cache(root, progress=False)
+    assert report.ok
+    assert report.rebuilt == [path]
+    assert list(report.damaged) == [path]
+    again = _frames(root, representation=VoxelGrid(3))
+    for i, frames in enumerate(expected):
+        np.testing.assert_array_equal(again[i][0], frames)
+    assert NMNIST.verify_cache(root, repair=False).damaged == {}
