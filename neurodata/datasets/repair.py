@@ -73,18 +73,23 @@ def _problem(open_: type[EventStore] | type[FrameReader], path: Path, **kw: obje
 
 
 def verify_cache(
-    cls: type[EventDataset], root: str | Path, *, repair: bool = True, progress: bool = True
+    cls: type[EventDataset], root: str | Path, *, repair: bool = True, progress: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> CacheReport:
-    """Check every sample of `cls`'s event stores and frame caches under `root`; with `repair`, rebuild the
-    damaged files (only those) from the archives or the event stores.
+    """Check every sample of `cls`'s event stores and frame caches under `root` (or `cache_dir`, where the
+    caches were put); with `repair`, rebuild the damaged files (only those) from the raw files or the event
+    stores.
 
     Raises what preparing raises when a damaged event store must be decoded again and the archives are
     missing (the error says where to put them).
     """
     root = Path(root)
+    base = Path(cache_dir) if cache_dir is not None else root
     report = CacheReport()
-    sources = cls._sources_record(root)
-    stores = {s: cls.events_dir(root) / f"{s}.nds" for s in cls.splits}
+    source = cls.locate(root)
+    version = cls.dataset_version(root, source, cache_dir)
+    sources = cls._sources_record(root, source, version)
+    stores = {s: cls._events_dir(base, version) / f"{s}.nds" for s in cls.splits}
     for path in stores.values():
         if not path.exists():
             continue
@@ -95,11 +100,11 @@ def verify_cache(
             if repair:
                 path.unlink()
     if repair and any(p in report.damaged for p in stores.values()):
-        cls.prepare_events(root, progress=progress)
+        cls.prepare_events(root, progress=progress, cache_dir=cache_dir, source=source)
         report.rebuilt += [p for p in stores.values() if p in report.damaged]
     digests = {s: EventStore(p).digest for s, p in stores.items() if p.exists()}
-    for entry in sorted(p for p in (root / "frames").glob("*") if (p / "spec.json").is_file()):
-        _verify_entry(cls, entry, stores, digests, report, repair)
+    for entry in sorted(p for p in (base / "frames").glob("*") if (p / "spec.json").is_file()):
+        _verify_entry(cls, entry, version, stores, digests, report, repair)
     for p, problem in report.damaged.items():
         log.warning("%s: %s", p, problem)
     return report
@@ -115,8 +120,8 @@ def _spec_of(entry: Path) -> FrameSpec | None:
 
 
 def _verify_entry(
-    cls: type[EventDataset], entry: Path, stores: dict[str, Path], digests: dict[str, str], report: CacheReport,
-    repair: bool,
+    cls: type[EventDataset], entry: Path, version: str, stores: dict[str, Path], digests: dict[str, str],
+    report: CacheReport, repair: bool,
 ) -> None:
     spec = _spec_of(entry)
     files = sorted(entry.glob("*.nds"))
@@ -126,7 +131,7 @@ def _verify_entry(
         if repair:
             _remove_entry(entry, report)
         return
-    if spec.dataset_version != cls.dataset_version(entry.parent.parent) or spec.orientation != cls.orientation:
+    if spec.dataset_version != version or spec.orientation != cls.orientation:
         return  # another sample set's or version's entry: never used by this root's datasets
     for path in files:
         report.checked.append(path)

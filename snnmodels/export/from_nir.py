@@ -99,8 +99,12 @@ class NIRNetwork(nn.Module):
         dt: float,
         metadata: Mapping[str, Any] | None = None,
         top_level: set[str] | None = None,
+        first_step: str = "nothing",
     ) -> None:
         super().__init__()
+        if first_step not in ("nothing", "rest"):
+            raise ValueError(f"first_step must be 'nothing' or 'rest', got {first_step!r}")
+        self.first_step = first_step
         self.nodes = nn.ModuleDict(dict(nodes))
         self.dt = dt
         self.metadata = dict(metadata or {})
@@ -189,10 +193,30 @@ class NIRNetwork(nn.Module):
                     del values[p]
         return {k: values[k] for k in self.outputs}
 
+    def _rest_values(self, feeds: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Every node's output while the graph is at rest: stateful nodes answer zero input from their initial
+        state, static ones map what their inputs give (so an Affine after a resting neuron gives its bias)."""
+        values: dict[str, Tensor] = {}
+        for k in self.order:
+            module = self.nodes[k]
+            if k in feeds:
+                x = torch.zeros_like(feeds[k][0])
+            else:
+                terms = [values[p] for p in self.preds[k] if (p, k) not in self.recurrent]
+                if not terms:  # fed only by cycle-closing edges: nothing to take its shape from
+                    continue
+                x = functools.reduce(operator.add, terms)
+            if module.stateful:  # type: ignore[union-attr]
+                x = torch.zeros_like(x)
+            values[k] = module.step(x, module.init_state(x))[0]  # type: ignore[operator]
+        return values
+
     def _run_recurrent(self, feeds: Mapping[str, Tensor]) -> dict[str, Tensor]:
         T = next(iter(feeds.values())).shape[0]
         states: dict[str, Any] = {}
-        previous: dict[str, Tensor] = {}
+        # what a cycle-closing edge delivers at the first step: nothing (nirtorch's and Norse's convention), or
+        # its source's output at rest (what NIR's definitions give, e.g. an Affine's bias)
+        previous: dict[str, Tensor] = self._rest_values(feeds) if self.first_step == "rest" else {}
         outs: dict[str, list[Tensor]] = {k: [] for k in self.outputs}
         for t in range(T):
             values: dict[str, Tensor] = {}
@@ -268,6 +292,7 @@ def from_nir(
     *,
     dt: float = 1e-4,
     fire_at_threshold: bool = False,
+    first_step: str = "nothing",
     surrogate: str | Surrogate = "atan",
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
@@ -279,6 +304,10 @@ def from_nir(
         dt: simulation step in seconds. The graph's time constants are divided by it: a graph exported by
             `to_nir` (or SpikingJelly, snnTorch) with ``dt=1e-4`` needs ``dt=1e-4``; graphs that count time in
             steps, such as Sinabs' (IF with r=1), need ``dt=1.0``.
+        first_step: what an edge that closes a cycle delivers at the first step: ``'nothing'`` (nirtorch's and
+            Norse's convention), or ``'rest'``, the output of its source with the graph at rest (neurons answer
+            zero input from their initial state; a static node maps that, so a recurrent Affine gives its bias,
+            as NIR's definitions say and snnTorch computes).
         fire_at_threshold: fire when v >= threshold (snnmodels' and SpikingJelly's rule) instead of NIR's v >
             threshold; the two differ only when v lands exactly on the threshold.
         surrogate: surrogate gradient of the spikes, for fine-tuning (a registered name or a `Surrogate`).
@@ -294,6 +323,9 @@ def from_nir(
     nir = import_optional("nir", "from_nir")
     if not dt > 0:
         raise ValueError(f"from_nir: dt must be > 0 seconds, got {dt!r}")
+    if first_step not in ("nothing", "rest"):  # an argument, checked before the graph's own errors are wrapped
+        raise ValueError(f"first_step must be 'nothing' or 'rest', got {first_step!r}")
+    get_surrogate(surrogate)
     source = None
     if isinstance(graph, str | Path):
         source = Path(graph)
@@ -301,7 +333,7 @@ def from_nir(
     try:
         if not isinstance(graph, nir.NIRGraph):
             graph = nir.NIRGraph.from_list(graph)
-        return _build(graph, dt, fire_at_threshold, surrogate, dtype, device)
+        return _build(graph, dt, fire_at_threshold, first_step, surrogate, dtype, device)
     except ExportError as err:
         raise ExportError(f"{source}: {err}") if source is not None else err from None
     # a graph whose nodes lack fields or hold values of the wrong kind fails inside the converters
@@ -328,8 +360,8 @@ def _read(nir: Any, path: Path) -> Any:
 
 
 def _build(
-    graph: Any, dt: float, fire_at_threshold: bool, surrogate: str | Surrogate, dtype: torch.dtype,
-    device: torch.device | str | None,
+    graph: Any, dt: float, fire_at_threshold: bool, first_step: str, surrogate: str | Surrogate,
+    dtype: torch.dtype, device: torch.device | str | None,
 ) -> NIRNetwork:
     nodes, edges = _inline(graph)
     ctx = {
@@ -356,4 +388,6 @@ def _build(
             ) from None
     sane_edges = [(key[s], key[d]) for s, d in edges]
     top = {key[name] for name in graph.nodes if name in key}
-    return NIRNetwork(modules, sane_edges, {v: k for k, v in key.items()}, float(dt), dict(graph.metadata or {}), top)
+    return NIRNetwork(
+        modules, sane_edges, {v: k for k, v in key.items()}, float(dt), dict(graph.metadata or {}), top, first_step
+    )
