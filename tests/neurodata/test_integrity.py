@@ -167,8 +167,9 @@ def test_cache_files_copied_from_other_parameters_are_never_served(tmp_path: Pat
     NMNIST(other, train=True, progress=False)
     store = NMNIST.events_dir(root) / "train.nds"
     shutil.copy(NMNIST.events_dir(other) / "train.nds", store)
+    wanted = NMNIST._sources_record(root, NMNIST.locate(root), NMNIST.dataset_version(root))
     with pytest.raises(CacheError, match=r"train\.nds was built with sources="):
-        EventStore(store, expect={"sources": NMNIST._sources_record(root)})
+        EventStore(store, expect={"sources": wanted})
     for i, frames in enumerate(expected):
         np.testing.assert_array_equal(_frames(root, frames_number=4, split_by="number")[i][0], frames)
 
