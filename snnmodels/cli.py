@@ -223,7 +223,8 @@ def _from_checkpoint(checkpoint: Path) -> tuple[Any, dict[str, Any]]:
         net = build_model(meta["model"], meta["num_classes"], tuple(meta["frame_shape"]), meta.get("model_args", {}))
     else:
         raise UsageError(f"{checkpoint} does not say which model it holds (no meta.model); was it written by train?")
-    load_model_state(net, ckpt["model"], checkpoint)  # CheckpointError naming the file when they do not fit
+    # a CheckpointError naming the file and the model when the weights do not fit
+    load_model_state(net, ckpt["model"], checkpoint, meta.get("model") or meta.get("nir_source"))
     return net, meta
 
 
@@ -420,8 +421,8 @@ def _pretrained(src: str, model: str | None, dt: float | None, extra: dict[str, 
         return load_pretrained(src, model=model, dt=dt, **extra)
     try:
         return load_pretrained(src, dt=dt)
-    except ExportError:
-        raise
+    except ExportError as err:  # names the file and what is wrong with it
+        raise UsageError(f"--from {one_line(err)}") from None
     except (KeyError, TypeError, OSError, ValueError, AttributeError) as err:
         raise UsageError(f"--from {src} is not a NIR graph that can be imported ({type(err).__name__}: "
                          f"{one_line(err)[:200]}); give a file written by nir.write") from None

@@ -106,16 +106,19 @@ def load_checkpoint(
     return ckpt
 
 
-def load_model_state(model: torch.nn.Module, state: dict[str, Any], path: str | Path) -> None:
-    """``model.load_state_dict(state)``, or a `CheckpointError` naming `path` and the entries that do not fit
-    (a checkpoint of another model, or of the same model built with other arguments)."""
+def load_model_state(
+    model: torch.nn.Module, state: dict[str, Any], path: str | Path, name: str | None = None
+) -> None:
+    """``model.load_state_dict(state)``, or a `CheckpointError` naming `path` (and the model's `name`) and the
+    entries that do not fit (a checkpoint of another model, or of the same model built with other arguments)."""
     try:
         result = model.load_state_dict(state, strict=True)
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
         lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
         detail = "; ".join(lines[1:4] if len(lines) > 1 else lines)[:400]
+        this = f" than {name}" if name else ""
         raise CheckpointError(
-            f"checkpoint {path} holds the weights of another model, or of this one built with other arguments "
+            f"checkpoint {path} holds the weights of another model{this}, or of it built with other arguments "
             f"({detail}); load it into the model it was trained as (its meta says which)"
         ) from None
     del result

@@ -76,7 +76,7 @@ def test_a_checkpoint_of_another_model_is_named_as_such(run: Path) -> None:
     with pytest.raises(CheckpointError, match=r"last\.pt holds the weights of another model.*(Missing|Unexpected)"):
         other.load(run / "last.pt")
     # a head learning at its own rate: two parameter groups where the run had one
-    split = Trainer(tiny_net(), CFG.replace(head_prefix="4.", backbone_lr_scale=0.1), QuadrantFrames(8), progress=False)
+    split = Trainer(tiny_net(), CFG.replace(head_prefix="4", backbone_lr_scale=0.1), QuadrantFrames(8), progress=False)
     with pytest.raises(CheckpointError, match=r"cannot resume this run: its optimizer"):
         split.load(run / "last.pt")
     weights_only = run / "weights.pt"
