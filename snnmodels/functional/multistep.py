@@ -213,14 +213,16 @@ def _fused_backward(
                 gh.add_(tmp)
             elif hard:  # dv/dh = 1 - s
                 torch.addcmul(c, c, s, value=-1.0, out=gh)
-                gh.addcmul_(g, sg)
+                torch.mul(g, sg, out=tmp)  # not addcmul: its fused multiply-add rounds once, autograd twice
+                gh.add_(tmp)
             elif not detach:  # dv/dh = 1 - v_threshold*sg
                 torch.mul(c, vth, out=tmp)
                 torch.sub(g, tmp, out=tmp)
                 tmp.mul_(sg)
                 torch.add(c, tmp, out=gh)
             else:  # dv/dh = 1
-                torch.addcmul(c, g, sg, out=gh)
+                torch.mul(g, sg, out=gh)
+                gh.add_(c)
             if need_q:
                 assert vp is not None
                 assert q is not None
