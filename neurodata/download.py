@@ -1,9 +1,10 @@
 """Fetch files safely: stream to ``<name>.part``, resume with HTTP Range, retry, try mirrors, verify, rename.
 
-A file is only ever visible under its final name after its checksum matched. A file that fails
-verification is moved aside to ``<name>.corrupt`` (never used, never silently deleted) and a
-`ChecksumError` says which file, the expected and actual digests, and what to do. Knows nothing about
-datasets.
+A file is only ever visible under its final name after its checksum matched. A download of our own that
+fails verification is moved aside to ``<name>.corrupt`` (never used, never silently deleted); a file that was
+already there (perhaps placed by the user) is never moved or deleted, only refused. Either way a
+`ChecksumError` says which file, the expected and actual digests, where the file is and what to do. Knows
+nothing about datasets.
 """
 
 from __future__ import annotations
@@ -84,7 +85,11 @@ def verify_file(
     what_to_do: str = "",
     aside: Path | None = None,
 ) -> None:
-    """Check `path` against the given digests; on mismatch move it to `aside` (``<path>.corrupt``) and raise."""
+    """Check `path` against the given digests; on a mismatch raise `ChecksumError`.
+
+    The file stays where it is unless `aside` is given: only our own downloads (a ``.part`` file) are
+    moved there, so that a user's file is never renamed or deleted.
+    """
     expected = _expected(md5, sha256)
     if not expected:
         return
@@ -92,14 +97,17 @@ def verify_file(
     bad = {a: (e, actual[a]) for a, e in expected.items() if actual[a] != e}
     if not bad:
         return
-    aside = aside or path.with_name(path.name + ".corrupt")
-    path.replace(aside)
     detail = "; ".join(f"{a} expected {e}, got {g}" for a, (e, g) in bad.items())
-    raise ChecksumError(
-        f"{aside.name.removesuffix('.corrupt')}: checksum mismatch ({detail}). "
-        f"The file was moved to {aside} and will not be used. "
-        + (what_to_do or "Delete it and download again; if this repeats, the mirror serves a different file.")
-    )
+    if aside is not None:
+        path.replace(aside)
+        name = aside.name.removesuffix(".corrupt")
+        where = f"The download was moved to {aside} and will not be used. "
+        fix = "Delete it and download again; if this repeats, the mirror serves a different file."
+    else:
+        name = path.name
+        where = f"The file was left at {path} and will not be used. "
+        fix = "Replace it with the right file, or delete it and download again."
+    raise ChecksumError(f"{name}: checksum mismatch ({detail}). {where}{what_to_do or fix}")
 
 
 def _fetch_once(url: str, part: Path, timeout: float, progress: bool, expected_size: int | None) -> None:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 import zstandard
 
 from neurodata.errors import CacheError
@@ -92,6 +91,8 @@ def decode_keys(enc: Any, height: int, width: int, *, with_t: bool = True) -> tu
     for k in range(1, enc.dt_bytes):
         if planes[k].any():  # the high bytes of DVS gaps are mostly all zero: skip them
             dt |= planes[k].astype(wide) << wide(8 * k)
+    import torch  # here, not at the top: the command line starts without torch
+
     # torch's running sum is 10x numpy's cumsum with a widening dtype here; uint64 gaps wrap into int64
     t = torch.cumsum(torch.from_numpy(dt.view(np.int64) if enc.dt_bytes == 8 else dt.astype(np.int64)), 0).numpy()
     t += enc.t0

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 import zstandard
 
 from neurodata.errors import CacheError
@@ -124,6 +123,8 @@ def decode_into(
     ``zeroed=True`` promises `out` is already zero (a fresh ``np.zeros``), which skips a pass. Raises
     `CacheError` on streams that do not fit `out`.
     """
+    import torch  # here, not at the top: the command line starts without torch
+
     types = _FLOAT_TYPES if floating else _VALUE_TYPES
     if value_bytes not in types:
         raise CacheError(f"frame codec: unknown value width {value_bytes}")
@@ -172,6 +173,8 @@ def _scratch(size: int, dtype: np.dtype) -> np.ndarray:
 
 def _scatter(steps: np.ndarray, values: np.ndarray, flat: np.ndarray) -> None:
     """``flat[cumsum(steps)] = values``; `CacheError` if a position falls outside `flat`."""
+    import torch  # here, not at the top: the command line starts without torch
+
     if not len(steps):
         return
     # torch's running sum is 2x numpy's here (90 µs against 190 µs for 70k steps)

@@ -189,3 +189,33 @@ def make_sample(
         + "\n"
     )
     return manifest
+
+
+FOLDER_CLASSES = ("left", "right", "up")
+
+
+def make_folder_sample(
+    folder: str | Path, size: SampleSize | None = None, *, seed: int = 0
+) -> Path:
+    """Write a folder of recordings as a user would bring it: ``folder/<class>/<name>`` for 3 classes.
+
+    Each class folder mixes the core formats of a 128x128 DVS128 camera (AEDAT 2.0 and AEDAT 3.1 ``.aedat``,
+    whose headers name the DVS128, and ATIS ``.bin``, which states no sensor); `samples_per_class` files each.
+    Returns `folder`.
+    """
+    sensor = SensorSize(128, 128)
+    size = size or SampleSize()
+    folder = Path(folder)
+    rng = np.random.default_rng(seed)
+    encoders = (
+        (".aedat", encode_aedat2),
+        ("_v3.aedat", lambda ev: encode_aedat31(ev, packet_events=1024)),
+        (".bin", encode_atis_bin),
+    )
+    for label, name in enumerate(FOLDER_CLASSES):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for i in range(size.samples_per_class):
+            ev = class_events(rng, sensor, _n(rng, size), size.duration_us, label, len(FOLDER_CLASSES))
+            suffix, encode = encoders[i % len(encoders)]
+            (folder / name / f"rec{i:03d}{suffix}").write_bytes(encode(ev))
+    return folder

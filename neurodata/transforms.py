@@ -1,5 +1,11 @@
 """Transforms: frozen dataclasses over `neurodata.functional`, plus frame transforms and `Compose`.
 
+The event transforms that mirror Tonic's (`RefractoryPeriod`, `SpatialJitter`, `UniformNoise`, `DropPixel`,
+`DropEvent`, `DropEventByTime`, `DropEventByArea`, `EventDrop`, `TimeSkew`, `TimeReversal`, `MergePolarities`,
+`CropTime`, `Decimation`, `RandomFlipPolarity`, `TimeAlignment`, `EventDownsampling`, ...) and the frame
+augmentations that run on a batch on its device (`RandomRoll`, `RandomRotation`, `RandomShear`,
+`RandomCutout`, `RandomFlipFramesLR`) live in `neurodata.augment` and are re-exported here.
+
 Event transforms take events (a dict of arrays or `EVENT_DTYPE`) and return the same kind. Random ones
 draw from ``rng`` when given, else from a generator seeded by the OS (so DataLoader workers differ).
 Frame transforms take `[T, ...]` arrays or tensors (``RandomTemporalDelete`` also `[N, T, ...]`).
@@ -15,7 +21,66 @@ import numpy as np
 
 from neurodata import functional as F
 from neurodata import integrate
+from neurodata.augment.frames import RandomCutout, RandomFlipFramesLR, RandomRoll, RandomRotation, RandomShear
+from neurodata.augment.transforms import (
+    CropTime,
+    Decimation,
+    DropEvent,
+    DropEventByArea,
+    DropEventByTime,
+    DropPixel,
+    EventDownsampling,
+    EventDrop,
+    MergePolarities,
+    RandomDropPixel,
+    RandomFlipPolarity,
+    RandomTimeReversal,
+    RefractoryPeriod,
+    SpatialJitter,
+    TimeAlignment,
+    TimeReversal,
+    TimeSkew,
+    UniformNoise,
+)
 from neurodata.events import SensorSize
+
+__all__ = [
+    "CenterCrop",
+    "Compose",
+    "CropTime",
+    "Decimation",
+    "Denoise",
+    "Downsample",
+    "DownsampleFrames",
+    "DropEvent",
+    "DropEventByArea",
+    "DropEventByTime",
+    "DropEvents",
+    "DropPixel",
+    "EventDownsampling",
+    "EventDrop",
+    "MergePolarities",
+    "RandomCrop",
+    "RandomCutout",
+    "RandomDropPixel",
+    "RandomFlipFramesLR",
+    "RandomFlipLR",
+    "RandomFlipPolarity",
+    "RandomFlipUD",
+    "RandomRoll",
+    "RandomRotation",
+    "RandomShear",
+    "RandomTemporalDelete",
+    "RandomTimeReversal",
+    "RefractoryPeriod",
+    "SpatialJitter",
+    "TimeAlignment",
+    "TimeJitter",
+    "TimeReversal",
+    "TimeSkew",
+    "ToFrames",
+    "UniformNoise",
+]
 
 
 def _rng(rng: np.random.Generator | None) -> np.random.Generator:

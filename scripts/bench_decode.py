@@ -239,8 +239,9 @@ def main() -> int:
             # AEDAT 2.0, CIFAR10-DVS-like (not a target; for reference)
             cifar = random_events(rng, SensorSize(128, 128), n, duration_us=n)
             path = Path(tmp) / f"cifar_{n}.aedat"
-            write_aedat2(path, cifar)
-            impls = [Impl("neurodata read_aedat2", lambda p=path: read_aedat2(p))]
+            write_aedat2(path, cifar, orientation="cifar10dvs")
+            # the same work as SpikingJelly's loader: CIFAR10-DVS's axis swap and polarity flip
+            impls = [Impl("neurodata read_aedat2", lambda p=path: read_aedat2(p, orientation="cifar10dvs"))]
             if sj is not None:
                 impls.append(
                     Impl(

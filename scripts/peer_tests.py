@@ -18,11 +18,13 @@ To add a peer: write a function returning a `Suite` and list it in ``SUITES``.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -54,6 +56,9 @@ class Suite:
     placeholders: tuple[str, str] | None = None
     out_of_scope: dict[str, tuple[str, ...]] = field(default_factory=dict)
     conftest: str = ""  # our own conftest.py for both copies (stubs of modules the peer imports but does not need)
+    data: tuple[tuple[str, str], ...] = ()  # (commit, path) of data files or folders, copied byte for byte
+    targets: tuple[str, ...] = ()  # pytest node ids to run instead of every test_ file of `files`
+    per_function: bool = False  # also count test functions (passed when all their parametrized cases pass)
 
 
 @dataclass
@@ -224,11 +229,70 @@ def spikingjelly_datasets_suite() -> Suite:
     )
 
 
+def spikingjelly_toolbox_suite() -> Suite:
+    """SpikingJelly's toolbox tests at the same commit: ``learning`` (STDP, MSTDP, MSTDPET), ``rnn`` (spiking
+    LSTM/GRU and custom-cell layers) and ``visualizing``. Nine of the learning tests exercise 2.0.0.dev1 additions
+    (legacy helper names, MSTDP ``batch_size``) and fail on the installed 2.0.0 as well. ``test_ann2snn.py`` tests
+    the recipe internals of the 2.0 converter (operators, QCFS, transformer recipes), which we do not offer."""
+    names = ("activation_based/test_learning", "activation_based/test_rnn", "test_visualizing")
+    return Suite(
+        name="spikingjelly-toolbox",
+        mirror="fangwei123456+spikingjelly",
+        files=tuple((SJ_COMMIT, f"test/{n}.py") for n in names),
+        imports=(
+            (r"\bspikingjelly\.activation_based\b", "snnmodels.compat.spikingjelly"),
+            (r"\bfrom spikingjelly import visualizing\b", "from snnmodels.compat.spikingjelly import visualizing"),
+        ),
+        placeholders=("spikingjelly.activation_based", "snnmodels.compat.spikingjelly"),
+    )
+
+
+TONIC_COMMIT = "d0cb6df3ebfba018b9aac6d55f63576b46489609"
+TONIC_FRAME_TESTS = (
+    "test_representation_frame",
+    "test_representation_inferred_frame",
+    "test_representation_frame_wrong_sensor_size",
+    "test_representation_audio_frame",
+    "test_representation_image",  # ToImage comes from the representations module
+)
+
+
+def tonic_suite() -> Suite:
+    """Tonic 1.7.0: transforms, ToFrame (the frame tests of ``test_representations.py``), slicers and io.
+
+    The mirror has no 1.7.0 tag; its newest commit d0cb6df (after v1.6.0) has the test files of the 1.7.0
+    sdist (which ships them without ``utils.py`` and ``test_data``), the same up to formatting. Reading
+    ``sample.aedat4`` with Tonic needs the ``aedat`` package.
+    """
+    c = TONIC_COMMIT
+    files = ("test_transforms.py", "test_slicers.py", "test_io.py", "test_representations.py", "utils.py")
+    return Suite(
+        name="tonic",
+        mirror="neuromorphs+tonic",
+        files=tuple((c, f"test/{f}") for f in files),
+        imports=(
+            (r"^import tonic\.transforms as transforms", "import neurodata.compat.tonic.transforms as transforms"),
+            (r"^from tonic\.", "from neurodata.compat.tonic."),
+            (r"^import tonic$", "import neurodata.compat.tonic as tonic"),
+        ),
+        data=((c, "test/test_data"),),
+        targets=(
+            "test/test_transforms.py",
+            "test/test_slicers.py",
+            "test/test_io.py",
+            *(f"test/test_representations.py::{name}" for name in TONIC_FRAME_TESTS),
+        ),
+        per_function=True,
+    )
+
+
 SUITES: dict[str, Callable[[], Suite]] = {
     "snntorch": snntorch_suite,
     "pytorch-spiking": pytorch_spiking_suite,
     "spikingjelly-activation_based": spikingjelly_activation_based_suite,
     "spikingjelly-datasets": spikingjelly_datasets_suite,
+    "spikingjelly-toolbox": spikingjelly_toolbox_suite,
+    "tonic": tonic_suite,
 }
 
 
@@ -393,6 +457,28 @@ def git_show(mirror: str, commit: str, path: str) -> str:
     return out.stdout
 
 
+def copy_tree(mirror: str, commit: str, path: str, root: Path) -> None:
+    """``path`` (a file or a folder) at ``commit`` of the bare mirror, byte for byte, under ``root``."""
+    repo = MIRRORS / mirror / "repo"
+    archive = subprocess.run(["git", "-C", str(repo), "archive", commit, path], capture_output=True)
+    if archive.returncode:
+        raise SystemExit(f"cannot read {path} at {commit} in {repo}: {archive.stderr.decode().strip()}")
+    root.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(root, filter="data")
+
+
+def by_function(outcome: Outcome) -> Outcome:
+    """One outcome per test function: passed when every parametrized case of it passed."""
+    out = Outcome()
+    for node, result in outcome.tests.items():
+        if result == "skipped":
+            continue
+        fn = node.split("[", 1)[0]
+        out.tests[fn] = "passed" if out.tests.get(fn, "passed") == "passed" and result == "passed" else "failed"
+    return out
+
+
 def point_imports(text: str, imports: tuple[tuple[str, str], ...]) -> str:
     """``text`` with each (regex, replacement) applied to its ``import`` / ``from ... import`` lines only."""
     lines = text.splitlines(keepends=True)
@@ -419,7 +505,7 @@ def run_pytest(root: Path, suite: Suite, site: Path) -> Outcome:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), str(site), env.get("PYTHONPATH", "")) if p)
     env.pop("PYTEST_ADDOPTS", None)
-    paths = [p for _, p in suite.files if Path(p).name.startswith("test_")]
+    paths = list(suite.targets) or [p for _, p in suite.files if Path(p).name.startswith("test_")]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *suite.pytest_args]
     subprocess.run([*cmd, *paths], cwd=root, env=env, capture_output=True, text=True)
     outcome = Outcome()
@@ -451,6 +537,8 @@ def run_suite(suite: Suite, work: Path) -> tuple[Outcome, Outcome]:
         if suite.conftest:
             root.mkdir(parents=True, exist_ok=True)
             (root / "conftest.py").write_text(suite.conftest)
+        for commit, path in suite.data:
+            copy_tree(suite.mirror, commit, path, root)
         for commit, path in suite.files:
             text = git_show(suite.mirror, commit, path)
             dest = root / path
@@ -480,6 +568,9 @@ def report(suite: Suite, peer: Outcome, ours: Outcome) -> str:
         lines.append(
             f"| {suite.name} (in scope) | as above | {peer.passed} / {peer.ran} | {ours.passed} / {ours.ran} |"
         )
+    if suite.per_function:
+        fp, fo = by_function(peer), by_function(ours)
+        lines.append(f"| {suite.name} (test functions) | as above | {fp.passed} / {fp.ran} | {fo.passed} / {fo.ran} |")
     for node in sorted(set(peer.tests) | set(ours.tests)):
         a, b = peer.tests.get(node, "absent"), ours.tests.get(node, "absent")
         if a != b:

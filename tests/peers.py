@@ -39,3 +39,14 @@ def tonic_transforms() -> Any:
     import tonic.transforms
 
     return tonic.transforms
+
+
+def tonic() -> Any:
+    """The `tonic` package (1.7), with `tonic.functional` and `tonic.slicers` imported."""
+    pytest.importorskip("tonic", reason="tonic not installed (make test installs it --no-deps)")
+    import tonic
+    import tonic.functional
+    import tonic.slicers
+    import tonic.transforms
+
+    return tonic

@@ -14,14 +14,14 @@ STAGES = [
     {"errors", "events", "registry", "testing"},
     {"download", "archive"},
     {"io"},
-    {"functional", "spec"},
+    {"functional", "spec", "augment"},
     {"split"},
     {"integrate"},
     {"transforms"},
     {"cache", "framecodec", "eventcodec", "buffers"},
     {"datasets", "synth"},
-    {"loading", "show"},
-    {"cli", "__main__", "__init__"},
+    {"loading", "show", "report"},
+    {"cli", "clitools", "__main__", "__init__"},
     {"compat"},  # peer-named surfaces: may use every stage, nothing imports them
 ]
 RANK = {name: k for k, stage in enumerate(STAGES) for name in stage}

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from neurodata.datasets.base import EventDataset
 from neurodata.datasets.cifar10_dvs import CIFAR10DVS, partition
 from neurodata.datasets.dvs_gesture import DVS128Gesture
+from neurodata.datasets.folder import EventFolder, read_labels_file
 from neurodata.datasets.nmnist import NMNIST
 from neurodata.registry import Registry
 
@@ -28,10 +28,12 @@ __all__ = [
     "NMNIST",
     "DVS128Gesture",
     "EventDataset",
+    "EventFolder",
     "create_sub_dataset",
     "get_dataset",
     "list_datasets",
     "partition",
+    "read_labels_file",
     "split_to_train_test_set",
 ]
 
@@ -48,6 +50,8 @@ def get_dataset(name: str) -> type[EventDataset]:
 
 def _labels_of(dataset: Any) -> np.ndarray:
     """Labels without loading samples: `targets` of our datasets (through Subsets), else one pass."""
+    import torch
+
     if isinstance(dataset, torch.utils.data.Subset):
         return _labels_of(dataset.dataset)[np.asarray(dataset.indices)]
     targets = getattr(dataset, "targets", None)
@@ -63,7 +67,7 @@ def split_to_train_test_set(
     random_split: bool = False,
     *,
     shuffle: Callable[[list[int]], None] = random.shuffle,
-) -> tuple[torch.utils.data.Subset, torch.utils.data.Subset]:
+) -> tuple[Any, Any]:
     """SpikingJelly-compatible per-class split: the first ``ceil(n_c * train_ratio)`` of each class train.
 
     Labels come from the dataset's label index (no sample is loaded, unlike SpikingJelly's, which reads
@@ -84,7 +88,9 @@ def split_to_train_test_set(
         k = math.ceil(len(idx) * train_ratio)
         train += idx[:k]
         test += idx[k:]
-    return torch.utils.data.Subset(origin_dataset, train), torch.utils.data.Subset(origin_dataset, test)
+    from torch.utils.data import Subset
+
+    return Subset(origin_dataset, train), Subset(origin_dataset, test)
 
 
 def create_sub_dataset(

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from neurodata import integrate
@@ -34,6 +33,7 @@ from neurodata.cache import (
     write_event_store,
 )
 from neurodata.datasets.prepared import EVENTS_NP, VERSION_SUFFIX, PreparedSource, prepared_source
+from neurodata.datasets.source import Source, ensure_writable, tree_digest
 from neurodata.download import Resource, download_file, verify_file
 from neurodata.errors import DatasetNotFoundError, NeurodataError
 from neurodata.events import SensorSize
@@ -115,12 +115,19 @@ class _Integrate:
         )
 
 
-class EventDataset(torch.utils.data.Dataset):
-    """Base of DVS128Gesture, CIFAR10DVS and NMNIST; SpikingJelly-compatible constructor.
+class EventDataset:
+    """Base of DVS128Gesture, CIFAR10DVS, NMNIST and EventFolder; SpikingJelly-compatible constructor.
 
     Items are ``(events, label)`` with events a dict of t, x, y, p arrays (``data_type='event'``), or
     ``(frames, label)`` with frames float32 `[T, 2, H, W]` (``data_type='frame'``), after `transform` /
     `target_transform`.
+
+    The raw files are the archives in ``root/download`` or, without them, a tree already extracted under
+    ``root`` (see `locate`). Event stores and frame caches go under ``cache_dir`` (default: `root`).
+
+    A map-style dataset (``len``, ``[i]``, ``__getitems__``) that `torch.utils.data.DataLoader`, ``Subset``
+    and ``ConcatDataset`` take as they are. It does not derive from ``torch.utils.data.Dataset``, so that
+    listing and describing datasets needs no torch (the command line starts in a fraction of a second).
     """
 
     name: ClassVar[str]
@@ -130,6 +137,9 @@ class EventDataset(torch.utils.data.Dataset):
     version: ClassVar[str] = "1"
     splits: ClassVar[tuple[str, ...]] = ("train", "test")
     orientation: ClassVar[str] = "default"
+    # an extracted tree: what its files end with, and its layout in words (for messages)
+    raw_suffixes: ClassVar[tuple[str, ...] | None] = None
+    tree_layout: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -150,12 +160,15 @@ class EventDataset(torch.utils.data.Dataset):
         dtype: str | None = None,
         representation: Representation | str | None = None,
         windows: Windows | None = None,
+        cache_dir: str | Path | None = None,
     ) -> None:
         if data_type not in ("event", "frame"):
             raise ValueError(f"data_type must be 'event' or 'frame', got {data_type!r}")
         if train not in (True, False, None):
             raise ValueError(f"train must be True, False or None (both splits), got {train!r}")
         self.root = Path(root)
+        self.cache_root = Path(cache_dir) if cache_dir is not None else self.root
+        self.source = self.locate(self.root)
         self.train, self.data_type = train, data_type
         self.transform, self.target_transform = transform, target_transform
         # None: this process for the built-in vectorized decoders and integrators (measured: two spawned workers
@@ -186,7 +199,7 @@ class EventDataset(torch.utils.data.Dataset):
                 custom=custom_name,
                 dtype=dtype,
                 orientation=self.orientation,
-                dataset_version=self.dataset_version(self.root),
+                dataset_version=self.dataset_version(self.root, self.source, self.cache_root),
                 windows=windows,
                 representation=representation,
             )
@@ -199,7 +212,14 @@ class EventDataset(torch.utils.data.Dataset):
                 "data_type='frame'"
             )
         wanted = self.splits if train is None else ("train" if train else "test",)
-        stores = self.prepare_events(self.root, download=download, workers=self.workers, progress=progress)
+        stores = self.prepare_events(
+            self.root,
+            download=download,
+            workers=self.workers,
+            progress=progress,
+            cache_dir=self.cache_root,
+            source=self.source,
+        )
         self._events = [EventStore(stores[s]) for s in wanted]
         self._frames: list[FrameReader] | None = None
         if self.spec is not None:
@@ -218,14 +238,46 @@ class EventDataset(torch.utils.data.Dataset):
     # ------------------------------------------------------------------ class-level life cycle
 
     @classmethod
-    def dataset_version(cls, root: Path) -> str:
-        """The class version, suffixed with the sample manifest's id for a miniature copy, and with
-        `prepared.VERSION_SUFFIX` when the events come from SpikingJelly's ``events_np`` (`_prepared`)."""
+    def dataset_version(
+        cls, root: Path, source: Source | None = None, cache_dir: str | Path | None = None
+    ) -> str:
+        """The class version, suffixed with the sample manifest's id for a miniature copy, with
+        `prepared.VERSION_SUFFIX` when the events come from SpikingJelly's ``events_np`` (`_prepared`), or with
+        the listing digest of an extracted tree (`locate`)."""
         manifest = Path(root) / "download" / SAMPLE_MANIFEST
         version = cls.version
         if manifest.exists():
             version = f"{cls.version}-sample-{json.loads(manifest.read_text())['id']}"
-        return version + VERSION_SUFFIX if cls._prepared(root, version) is not None else version
+        if cls._prepared(root, version, cache_dir) is not None:
+            return version + VERSION_SUFFIX
+        source = source or cls.locate(root)
+        return f"{version}-tree-{source.key}" if source.kind == "tree" else version
+
+    @classmethod
+    def _is_tree(cls, folder: Path) -> bool:
+        """Whether `folder` holds this dataset's extracted files (subclass hook; False: no tree accepted)."""
+        return False
+
+    @classmethod
+    def tree_candidates(cls, root: Path) -> list[Path]:
+        """Where an extracted tree may be: SpikingJelly's ``root/extract``, then the official layout at `root`."""
+        return [Path(root) / "extract", Path(root)]
+
+    @classmethod
+    def locate(cls, root: str | Path) -> Source:
+        """The raw files to read: the archives when all are in ``root/download`` (or none is and no extracted
+        tree exists), else the first extracted tree of `tree_candidates`. (SpikingJelly's decoded
+        ``events_np``, when complete, is read before either: see `_prepared`.)"""
+        root = Path(root)
+        download = root / "download"
+        if (download / SAMPLE_MANIFEST).exists():
+            return Source("archives", download)
+        if all((download / r.filename).exists() for r in cls.resources):
+            return Source("archives", download)
+        for folder in cls.tree_candidates(root):
+            if folder.is_dir() and cls._is_tree(folder):
+                return Source("tree", folder, tree_digest(folder, cls.raw_suffixes))
+        return Source("archives", download)
 
     @classmethod
     def resources_for(cls, root: Path) -> tuple[Resource, ...]:
@@ -267,10 +319,14 @@ class EventDataset(torch.utils.data.Dataset):
             if not dest.exists():
                 raise DatasetNotFoundError(
                     f"{cls.name}: {dest} is missing; run `neurodata download {cls.name} --root {root}`"
+                    + cls._tree_hint(root)
                     if r.urls
                     else cls._manual_message(root, r)
                 )
-            verify_file(dest, md5=r.md5, sha256=r.sha256)
+            fix = "Replace it with the published file, or delete it and run `neurodata download`"
+            if cls.tree_layout:
+                fix += f"; recordings of your own go into an extracted tree instead ({cls.tree_layout})"
+            verify_file(dest, md5=r.md5, sha256=r.sha256, what_to_do=fix + ".")
             paths.append(dest)
         return paths
 
@@ -278,8 +334,17 @@ class EventDataset(torch.utils.data.Dataset):
     def _manual_message(cls, root: Path, r: Resource) -> str:
         return (
             f"{cls.name}: {r.filename} cannot be downloaded by script. {r.manual or ''} "
-            f"Put it at {root / 'download' / r.filename} (md5 {r.md5}), then run again."
+            f"Put it at {root / 'download' / r.filename} (md5 {r.md5}), then run again"
+            + cls._tree_hint(root)
+            + "."
         ).replace("  ", " ")
+
+    @classmethod
+    def _tree_hint(cls, root: Path) -> str:
+        if not cls.tree_layout:
+            return ""
+        where = " or ".join(str(p) for p in cls.tree_candidates(root))
+        return f", or put the extracted files ({cls.tree_layout}) under {where}"
 
     @classmethod
     def extract(cls, root: Path, archives: list[Path]) -> Path:
@@ -290,64 +355,83 @@ class EventDataset(torch.utils.data.Dataset):
         return out
 
     @classmethod
-    def events_dir(cls, root: Path) -> Path:
-        """``root/events/<decoder key>``: the event stores, keyed by what decoding and their format depend on."""
-        return cls._events_dir(root, cls.dataset_version(root))
+    def events_dir(
+        cls, root: Path, *, cache_dir: str | Path | None = None, source: Source | None = None
+    ) -> Path:
+        """``<cache_dir or root>/events/<decoder key>``: the event stores, keyed by what decoding and their
+        format depend on."""
+        return cls._events_dir(cache_dir or root, cls.dataset_version(root, source, cache_dir))
 
     @classmethod
-    def _events_dir(cls, root: Path, version: str) -> Path:
-        return Path(root) / "events" / f"v{version}-{cls.orientation}-e{EVENTS_FORMAT_VERSION}"
+    def _events_dir(cls, base: str | Path, version: str) -> Path:
+        return Path(base) / "events" / f"v{version}-{cls.orientation}-e{EVENTS_FORMAT_VERSION}"
 
     @classmethod
-    def _prepared(cls, root: Path, version: str) -> PreparedSource | None:
+    def _prepared(cls, root: Path, version: str, cache_dir: str | Path | None = None) -> PreparedSource | None:
         """SpikingJelly's decoded copy of the raw files (``events_np``), used when our own store is absent."""
-        if all((cls._events_dir(root, version) / f"{s}.h5").exists() for s in cls.splits):
+        if all((cls._events_dir(cache_dir or root, version) / f"{s}.h5").exists() for s in cls.splits):
             return None
         return prepared_source(cls.name, cls.sensor, root)
 
     @classmethod
     def prepare_events(
-        cls, root: str | Path, *, download: bool = False, workers: int = 1, progress: bool = True
+        cls,
+        root: str | Path,
+        *,
+        download: bool = False,
+        workers: int = 1,
+        progress: bool = True,
+        cache_dir: str | Path | None = None,
+        source: Source | None = None,
     ) -> dict[str, Path]:
-        """Make sure every split's event store exists (download/verify/extract/decode as needed)."""
+        """Make sure every split's event store exists (download/verify/extract/decode as needed).
+
+        The stores go under ``cache_dir`` (default `root`); an extracted tree (see `locate`) is decoded in
+        place when the archives are absent.
+        """
         root = Path(root)
-        version = cls.dataset_version(root)
-        out = cls._events_dir(root, version)
+        source = source or cls.locate(root)
+        version = cls.dataset_version(root, source, cache_dir)
+        out = cls._events_dir(cache_dir or root, version)
         stores = {s: out / f"{s}.h5" for s in cls.splits}
         if all(p.exists() for p in stores.values()):
             return stores
+        ensure_writable(out.parent, f"the event stores of {cls.name}")
         with file_lock(out.with_name(out.name + ".lock")):
             if all(p.exists() for p in stores.values()):
                 return stores
-            source = prepared_source(cls.name, cls.sensor, root) if version.endswith(VERSION_SUFFIX) else None
-            if source is None:
-                archives = cls.download(root, progress=progress) if download else cls.verify(root)
-                extracted = cls.extract(root, archives)
+            prepared = prepared_source(cls.name, cls.sensor, root) if version.endswith(VERSION_SUFFIX) else None
+            if prepared is not None:
+                log.info("%s: reading SpikingJelly's decoded events in %s", cls.name, prepared.folder)
+                tasks_of, decode = prepared.tasks, prepared.decode
+                parallel = sum(1 for _ in prepared.folder.rglob("*.npz")) >= _PARALLEL_MIN_FILES
+            else:
+                if source.kind == "tree":
+                    log.info("%s: reading the extracted tree %s (no archives in %s)", cls.name, source.path,
+                             root / "download")
+                    extracted, archives = source.path, []
+                else:
+                    archives = cls.download(root, progress=progress) if download else cls.verify(root)
+                    extracted = cls.extract(root, archives)
                 parallel = sum(p.stat().st_size for p in archives) >= _PARALLEL_MIN_BYTES
                 tasks_of, decode = (lambda split: cls._tasks(extracted, split)), cls._decode
-            else:
-                log.info("%s: reading SpikingJelly's decoded events in %s", cls.name, source.folder)
-                tasks_of, decode = source.tasks, source.decode
-                parallel = sum(1 for _ in source.folder.rglob("*.npz")) >= _PARALLEL_MIN_FILES
-            with _Workers(workers, progress) as pool:
-                for split, path in stores.items():
-                    if path.exists():
-                        continue
-                    tasks = tasks_of(split)
-                    results = pool.map(decode, tasks, f"{cls.name} {split}: decode", parallel=parallel)
-                    write_event_store(
-                        path,
-                        (s for batch in results for s in batch),
-                        (cls.sensor.height, cls.sensor.width),
-                        attrs={"dataset": cls.name, "split": split, "source": "raw" if source is None else EVENTS_NP},
-                    )
-                    log.info("%s %s: event store %s", cls.name, split, path)
+            decode_into_stores(
+                cls.name,
+                stores,
+                tasks_of,
+                decode,
+                cls.sensor,
+                parallel=parallel,
+                workers=workers,
+                progress=progress,
+                origin="raw" if prepared is None else EVENTS_NP,
+            )
         return stores
 
     def _build_frames(self, stores: dict[str, Path], custom: Callable[..., Any] | None) -> Path:
         assert self.spec is not None
         sensor = self.sensor
-        entry = frames_dir(self.root, self.spec)
+        entry = frames_dir(self.cache_root, self.spec)
         if (entry / "spec.json").exists():
             return entry
         events = {split: EventStore(path) for split, path in stores.items()}
@@ -367,7 +451,7 @@ class EventDataset(torch.utils.data.Dataset):
                 )
                 for split, store in events.items()
             }
-            return build_frame_cache(self.root, self.spec, plan, self.spec.frame_shape(sensor))
+            return build_frame_cache(self.cache_root, self.spec, plan, self.spec.frame_shape(sensor))
 
     # ------------------------------------------------------------------ subclass hooks
 
@@ -447,6 +531,12 @@ class EventDataset(torch.utils.data.Dataset):
         part, i = self._locate(int(index))
         return {k: v[i] for k, v in self._events[part].meta.items()}
 
+    def __add__(self, other: Any) -> Any:
+        """``a + b``: a ``torch.utils.data.ConcatDataset`` of both, as for torch datasets."""
+        from torch.utils.data import ConcatDataset
+
+        return ConcatDataset([self, other])
+
     @classmethod
     def get_H_W(cls) -> tuple[int, int]:
         """(height, width), SpikingJelly's name."""
@@ -456,6 +546,52 @@ class EventDataset(torch.utils.data.Dataset):
         what = self.spec.describe() if self.spec else "events"
         split = {None: "train+test", True: "train", False: "test"}[self.train]
         return f"{type(self).__name__}(root={str(self.root)!r}, split={split}, {what}, samples={len(self)})"
+
+
+def check_partition(name: str, train: bool, selected: int, labels: np.ndarray, train_ratio: float) -> None:
+    """Raise a `DatasetNotFoundError` naming the counts when a partition left the selected split empty."""
+    if selected:
+        return
+    counts = np.bincount(np.asarray(labels, dtype=np.int64)) if len(labels) else np.zeros(0, np.int64)
+    per_class = sorted({int(c) for c in counts if c})
+    which = "train" if train else "test"
+    raise DatasetNotFoundError(
+        f"{name}: the {which} split is empty: {len(labels)} samples ({', '.join(map(str, per_class)) or 0} per "
+        f"class) and train_ratio={train_ratio} put "
+        + ("none in train" if train else "every one in train")
+        + "; choose a train_ratio (--train-ratio) "
+        + ("nearer 1" if train else "nearer 0")
+        + " or add samples"
+    )
+
+
+def decode_into_stores(
+    name: str,
+    stores: dict[str, Path],
+    tasks_of: Callable[[str], list[Any]],
+    decode: Callable[[Any], list[tuple[np.ndarray, int, dict[str, Any]]]],
+    sensor: SensorSize,
+    *,
+    parallel: bool,
+    workers: int,
+    progress: bool,
+    origin: str = "raw",
+) -> None:
+    """Write each missing store of `stores` (split -> path) from ``decode(task)`` over ``tasks_of(split)``.
+
+    `origin` is recorded in the store ("raw": decoded by our readers; SpikingJelly's "events_np")."""
+    with _Workers(workers, progress) as pool:
+        for split, path in stores.items():
+            if path.exists():
+                continue
+            results = pool.map(decode, tasks_of(split), f"{name} {split}: decode", parallel=parallel)
+            write_event_store(
+                path,
+                (s for batch in results for s in batch),
+                (sensor.height, sensor.width),
+                attrs={"dataset": name, "split": split, "source": origin},
+            )
+            log.info("%s %s: event store %s", name, split, path)
 
 
 def _picklable(fn: Callable[..., Any]) -> bool:

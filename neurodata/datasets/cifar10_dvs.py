@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from neurodata.datasets.base import EventDataset, iter_batches
+from neurodata.datasets.base import EventDataset, check_partition, iter_batches
 from neurodata.download import Resource
 from neurodata.events import SensorSize
 from neurodata.io.aedat import read_aedat2
@@ -126,6 +126,14 @@ class CIFAR10DVS(EventDataset):
             files = np.array([_file_index(f) for f in self._events[0].meta["file"]])
             tr, te = partition(self._events[0].labels, files, split_scheme, train_ratio=train_ratio, seed=seed)
             self._select(tr if train else te)
+            check_partition(self.name, train, len(self), self._events[0].labels, train_ratio)
+
+    raw_suffixes = (".aedat",)
+    tree_layout = "one folder of .aedat files per class: airplane/ ... truck/"
+
+    @classmethod
+    def _is_tree(cls, folder: Path) -> bool:
+        return all((folder / c).is_dir() for c in _CLASSES)
 
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:

@@ -74,6 +74,13 @@ class DVS128Gesture(EventDataset):
         ),
     )
 
+    raw_suffixes = (".aedat", ".csv", ".txt")
+    tree_layout = "DvsGesture/ with trials_to_train.txt, trials_to_test.txt and the user*.aedat recordings"
+
+    @classmethod
+    def _is_tree(cls, folder: Path) -> bool:
+        return any((f / "trials_to_train.txt").is_file() for f in (folder, folder / "DvsGesture"))
+
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
         listing = sorted(extracted.rglob(f"trials_to_{split}.txt"))

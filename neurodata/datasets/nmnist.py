@@ -38,6 +38,13 @@ class NMNIST(EventDataset):
         ),
     )
 
+    raw_suffixes = (".bin",)
+    tree_layout = "Train/<digit>/*.bin and Test/<digit>/*.bin"
+
+    @classmethod
+    def _is_tree(cls, folder: Path) -> bool:
+        return all(any((folder / top).glob("*/*.bin")) for top in ("Train", "Test"))
+
     @classmethod
     def _tasks(cls, extracted: Path, split: str) -> list[Any]:
         top = extracted / ("Train" if split == "train" else "Test")

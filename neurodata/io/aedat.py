@@ -22,9 +22,13 @@ then big-endian ``uint32 address, uint32 timestamp`` pairs. Address layouts (``l
   skipped; bit 11 polarity, bits 12-21 x, bits 22-30 y. A polarity event beyond 640x480 (the
   largest DAVIS) is refused as corrupt.
 
-Orientation for ``"dvs128"`` (``orientation=``): ``"cifar10dvs"`` (default) is SpikingJelly's
-CIFAR10-DVS convention ``x = 127 - y_raw, y = 127 - x_raw, p = 1 - pol_raw``, so published caches and
-models agree with ours; ``"raw"`` keeps the address bits (``x = x_raw, y = y_raw, p = pol_raw``). The
+Without ``layout=``, the header's ``# AEChip:`` line decides: a DAVIS chip class gives ``"davis"``,
+anything else (a DVS128, or no such line) ``"dvs128"``.
+
+Orientation for ``"dvs128"`` (``orientation=``): ``"raw"`` (default) keeps the address bits
+(``x = x_raw, y = y_raw, p = pol_raw``), as jAER shows a recording; ``"cifar10dvs"`` is SpikingJelly's
+CIFAR10-DVS convention ``x = 127 - y_raw, y = 127 - x_raw, p = 1 - pol_raw``, which only that dataset
+uses (`neurodata.datasets.CIFAR10DVS` asks for it), so published caches and models agree with ours. The
 ``"davis"`` layout is always raw. Timestamps are 32-bit; a step back of more than 2^31 µs is taken
 as a counter wrap and unwrapped.
 
@@ -540,11 +544,26 @@ def _jaer_header(buf: np.ndarray, name: str) -> tuple[int, str]:
     return pos, chip.decode("ascii", "replace")
 
 
+def layout_of_chip(chip: str) -> str:
+    """The address layout of a jAER ``AEChip`` class name: ``'davis'`` for DAVIS chips, else ``'dvs128'``."""
+    return "davis" if "davis" in chip.lower() else "dvs128"
+
+
+def sensor_of_chip(chip: str) -> tuple[int, int] | None:
+    """(width, height) of the sensor a jAER ``AEChip`` class (or cAER source) name says, if it says one."""
+    name = chip.rsplit(".", 1)[-1].upper()
+    for tag, size in (("DVS128", (128, 128)), ("DAVIS640", (640, 480)), ("DAVIS346", (346, 260)),
+                      ("DAVIS240", (240, 180)), ("DAVIS208", (208, 192)), ("DAVIS128", (128, 128))):
+        if tag in name:
+            return size
+    return None
+
+
 def _check_layout(layout: str, orientation: str | None) -> str:
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {list(LAYOUTS)}, got {layout!r}")
     if orientation is None:
-        return "cifar10dvs" if layout == "dvs128" else "raw"
+        return "raw"
     if orientation not in ORIENTATIONS:
         raise ValueError(f"orientation must be one of {list(ORIENTATIONS)}, got {orientation!r}")
     if layout == "davis" and orientation != "raw":
@@ -555,7 +574,7 @@ def _check_layout(layout: str, orientation: str | None) -> str:
 def decode_aedat2(
     data: Buffer,
     *,
-    layout: Layout = "dvs128",
+    layout: Layout | None = None,
     orientation: Orientation | None = None,
     name: str = "<bytes>",
 ) -> np.ndarray:
@@ -563,17 +582,19 @@ def decode_aedat2(
 
     Args:
         data: the file's bytes (bytes or a uint8 array).
-        layout: the address layout, "dvs128" (CIFAR10-DVS, DVS128) or "davis" (DAVIS240/346).
-        orientation: "cifar10dvs" (default for dvs128) or "raw"; see the module docstring.
+        layout: the address layout, "dvs128" (CIFAR10-DVS, DVS128) or "davis" (DAVIS240/346); None: from
+            the header's AEChip line (see the module docstring).
+        orientation: "raw" (default) or "cifar10dvs" (SpikingJelly's CIFAR10-DVS convention).
         name: how errors and warnings name the source.
 
     Raises `HeaderError` without the ``#!AER-DAT2.0`` line and `CorruptDataError` for an address
     outside the layout (a DAVIS recording read as DVS128, APS/IMU records); a trailing partial
     record gives the complete events and a `TruncatedFileWarning`.
     """
-    orientation = _check_layout(layout, orientation)
     buf = as_buffer(data)
     pos, chip = _jaer_header(buf, name)
+    layout = layout or layout_of_chip(chip)  # type: ignore[assignment]
+    orientation = _check_layout(layout, orientation)
     body = buf.size - pos
     n = body // 8
     if body % 8:
@@ -624,7 +645,9 @@ def decode_aedat2(
     return sort_if_needed(ev, name, lambda i: pos + 8 * i)
 
 
-def read_aedat2(path: PathLike, *, layout: Layout = "dvs128", orientation: Orientation | None = None) -> np.ndarray:
+def read_aedat2(
+    path: PathLike, *, layout: Layout | None = None, orientation: Orientation | None = None
+) -> np.ndarray:
     """Read an AEDAT 2.0 file (CIFAR10-DVS, jAER DVS128/DAVIS) into `[N]` `EVENT_DTYPE` events, t in µs.
 
     See `decode_aedat2` for the layouts, orientations and errors.

@@ -99,8 +99,12 @@ class NIRNetwork(nn.Module):
         dt: float,
         metadata: Mapping[str, Any] | None = None,
         top_level: set[str] | None = None,
+        first_step: str = "nothing",
     ) -> None:
         super().__init__()
+        if first_step not in ("nothing", "rest"):
+            raise ValueError(f"first_step must be 'nothing' or 'rest', got {first_step!r}")
+        self.first_step = first_step
         self.nodes = nn.ModuleDict(dict(nodes))
         self.dt = dt
         self.metadata = dict(metadata or {})
@@ -189,10 +193,30 @@ class NIRNetwork(nn.Module):
                     del values[p]
         return {k: values[k] for k in self.outputs}
 
+    def _rest_values(self, feeds: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Every node's output while the graph is at rest: stateful nodes answer zero input from their initial
+        state, static ones map what their inputs give (so an Affine after a resting neuron gives its bias)."""
+        values: dict[str, Tensor] = {}
+        for k in self.order:
+            module = self.nodes[k]
+            if k in feeds:
+                x = torch.zeros_like(feeds[k][0])
+            else:
+                terms = [values[p] for p in self.preds[k] if (p, k) not in self.recurrent]
+                if not terms:  # fed only by cycle-closing edges: nothing to take its shape from
+                    continue
+                x = functools.reduce(operator.add, terms)
+            if module.stateful:  # type: ignore[union-attr]
+                x = torch.zeros_like(x)
+            values[k] = module.step(x, module.init_state(x))[0]  # type: ignore[operator]
+        return values
+
     def _run_recurrent(self, feeds: Mapping[str, Tensor]) -> dict[str, Tensor]:
         T = next(iter(feeds.values())).shape[0]
         states: dict[str, Any] = {}
-        previous: dict[str, Tensor] = {}
+        # what a cycle-closing edge delivers at the first step: nothing (nirtorch's and Norse's convention), or
+        # its source's output at rest (what NIR's definitions give, e.g. an Affine's bias)
+        previous: dict[str, Tensor] = self._rest_values(feeds) if self.first_step == "rest" else {}
         outs: dict[str, list[Tensor]] = {k: [] for k in self.outputs}
         for t in range(T):
             values: dict[str, Tensor] = {}
@@ -268,6 +292,7 @@ def from_nir(
     *,
     dt: float = 1e-4,
     fire_at_threshold: bool = False,
+    first_step: str = "nothing",
     surrogate: str | Surrogate = "atan",
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
@@ -279,6 +304,10 @@ def from_nir(
         dt: simulation step in seconds. The graph's time constants are divided by it: a graph exported by
             `to_nir` (or SpikingJelly, snnTorch) with ``dt=1e-4`` needs ``dt=1e-4``; graphs that count time in
             steps, such as Sinabs' (IF with r=1), need ``dt=1.0``.
+        first_step: what an edge that closes a cycle delivers at the first step: ``'nothing'`` (nirtorch's and
+            Norse's convention), or ``'rest'``, the output of its source with the graph at rest (neurons answer
+            zero input from their initial state; a static node maps that, so a recurrent Affine gives its bias,
+            as NIR's definitions say and snnTorch computes).
         fire_at_threshold: fire when v >= threshold (snnmodels' and SpikingJelly's rule) instead of NIR's v >
             threshold; the two differ only when v lands exactly on the threshold.
         surrogate: surrogate gradient of the spikes, for fine-tuning (a registered name or a `Surrogate`).
@@ -317,4 +346,6 @@ def from_nir(
         modules[key[name]] = PRIMITIVES[kind](name, node, ctx)
     sane_edges = [(key[s], key[d]) for s, d in edges]
     top = {key[name] for name in graph.nodes if name in key}
-    return NIRNetwork(modules, sane_edges, {v: k for k, v in key.items()}, float(dt), dict(graph.metadata or {}), top)
+    return NIRNetwork(
+        modules, sane_edges, {v: k for k, v in key.items()}, float(dt), dict(graph.metadata or {}), top, first_step
+    )

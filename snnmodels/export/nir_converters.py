@@ -7,6 +7,8 @@ computes the module on one sample, or raises `ExportError` saying why it cannot.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +18,24 @@ import torch
 from torch import Tensor, nn
 
 from snnmodels import layers
+from snnmodels.ann2snn.graph import TimeFolded
+from snnmodels.ann2snn.modules import Rescale, ScaledIF
 from snnmodels.export.errors import ExportError
 from snnmodels.export.from_nir import NIRNetwork
 from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, ParametricLIFNode
+from snnmodels.recurrent import ElementWiseRecurrent, LinearRecurrent, SynapseFilter
 
-__all__ = ["BATCHNORMS", "FOLD_TARGETS", "MODULE_CONVERTERS", "Site", "adaptive_matrix", "as_tuple", "flatten_nodes"]
+__all__ = [
+    "BATCHNORMS",
+    "FOLD_TARGETS",
+    "MODULE_CONVERTERS",
+    "Site",
+    "adaptive_matrix",
+    "as_tuple",
+    "converts_as",
+    "flatten_nodes",
+    "soft_reset_if_graph",
+]
 
 
 @dataclass(frozen=True)
@@ -295,11 +310,40 @@ def _hard_reset(m: nn.Module, site: Site) -> float:
     return float(m.v_reset)  # type: ignore[union-attr]
 
 
+def soft_reset_if_graph(v_threshold: Any, shape: tuple[int, ...], dt: float) -> Any:
+    """An IF neuron with a soft reset (subtract the threshold) as a recurrent NIR subgraph.
+
+    NIR's IF resets to v_reset, so the soft reset is written with an integrator whose own spikes, scaled by
+    -v_threshold, come back as input one step later: I(r=1/dt) -> Threshold -> Scale(-v_threshold) -> I. Per
+    step v[t] = v[t-1] - v_threshold·z[t-1] + x[t] and z[t] = H(v[t] - v_threshold): our soft-reset IF.
+    """
+    import nir
+
+    thr = _arr(v_threshold, shape)
+    nodes = {
+        "input": nir.Input(input_type={"input": np.array(shape)}),
+        "integrator": nir.I(r=np.full(shape, 1.0 / dt)),
+        "threshold": nir.Threshold(threshold=thr),
+        "reset": nir.Scale(scale=-thr),
+        "output": nir.Output(output_type={"output": np.array(shape)}),
+    }
+    edges = [
+        ("input", "integrator"),
+        ("integrator", "threshold"),
+        ("threshold", "reset"),
+        ("reset", "integrator"),
+        ("threshold", "output"),
+    ]
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"snnmodels": "soft-reset IF"}, type_check=False)
+
+
 def _if(m: nn.Module, site: Site) -> list[Any]:
     import nir
 
-    v_reset = _hard_reset(m, site)
     shape = site.out_shape
+    if m.v_reset is None:  # type: ignore[union-attr]
+        return [soft_reset_if_graph(m.v_threshold, shape, site.dt)]
+    v_reset = _hard_reset(m, site)
     return [
         nir.IF(r=_arr(1.0 / site.dt, shape), v_threshold=_arr(m.v_threshold, shape), v_reset=_arr(v_reset, shape))  # type: ignore[arg-type]
     ]
@@ -369,6 +413,76 @@ def _leaky(m: nn.Module, site: Site) -> list[Any]:
     return chain
 
 
+def _rescale(m: nn.Module, site: Site) -> list[Any]:
+    import nir
+
+    return [nir.Scale(scale=_arr(m.scale, site.out_shape))]  # type: ignore[arg-type]
+
+
+def _scaled_if(m: nn.Module, site: Site) -> list[Any]:
+    """A converted ReLU, s·IF(x·v_th/s): Scale, the IF (a soft reset is a recurrent subgraph), Scale."""
+    neuron = m.if_node  # type: ignore[union-attr]
+    convert = MODULE_CONVERTERS.get(type(neuron))
+    if convert is None:
+        raise ExportError(f"ScaledIF {site.name!r} holds a {type(neuron).__name__}, which has no NIR converter")
+    inner = Site(f"{site.name}.if_node", site.out_shape, site.out_shape, site.dt)
+    return _rescale(m.scaler0, site) + convert(neuron, inner) + _rescale(m.scaler1, site)  # type: ignore[arg-type]
+
+
+def _subgraph(name: str, shape_in: tuple[int, ...], shape_out: tuple[int, ...], nodes: dict[str, Any],
+              edges: list[tuple[str, str]]) -> Any:  # fmt: skip
+    import nir
+
+    nodes = {"input": nir.Input(input_type={"input": np.array(shape_in)}), **nodes}
+    nodes["output"] = nir.Output(output_type={"output": np.array(shape_out)})
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"snnmodels": name}, type_check=False)
+
+
+def _loop_body(m: nn.Module, site: Site) -> tuple[dict[str, Any], str, str]:
+    """The sub-module of a recurrent container as named NIR nodes: (nodes, first name, last name)."""
+    sub = m.sub_module  # type: ignore[union-attr]
+    convert = MODULE_CONVERTERS.get(type(sub))
+    if convert is None:
+        raise ExportError(
+            f"{type(m).__name__} {site.name!r} wraps a {type(sub).__name__}, which has no NIR converter; put one "
+            "neuron (or another exportable module) inside the loop"
+        )
+    chain = convert(sub, Site(f"{site.name}.sub_module", site.out_shape, site.out_shape, site.dt))
+    if not chain:
+        raise ExportError(f"{type(m).__name__} {site.name!r} wraps a module that exports to nothing")
+    names = [f"sub_module_{i}" for i in range(len(chain))]
+    return dict(zip(names, chain, strict=True)), names[0], names[-1]
+
+
+def _linear_recurrent(m: nn.Module, site: Site) -> list[Any]:
+    """y[t] = sub(W_x x[t] + b + W_y y[t-1]): a subgraph whose cycle-closing edge carries W_y y of the step before."""
+    import nir
+
+    n_in = m.in_features  # type: ignore[union-attr]
+    if site.out_shape[-1:] != (m.out_features,) or len(site.out_shape) != 1:  # type: ignore[union-attr]
+        raise ExportError(f"LinearRecurrent {site.name!r}: NIR export takes [T, N, features] only")
+    w = _weights(m.rc.weight)  # type: ignore[union-attr]
+    bias = m.rc.bias  # type: ignore[union-attr]
+    body, first, last = _loop_body(m, site)
+    forward = nir.Linear(weight=w[:, :n_in]) if bias is None else nir.Affine(weight=w[:, :n_in], bias=_weights(bias))
+    nodes = {"rc_input": forward, "rc_recurrent": nir.Linear(weight=w[:, n_in:]), **body}
+    edges = [("input", "rc_input"), ("rc_input", first), (last, "rc_recurrent"), ("rc_recurrent", first)]
+    edges += [*list(itertools.pairwise(list(body))), (last, "output")]
+    return [_subgraph("LinearRecurrent", site.in_shape, site.out_shape, nodes, edges)]
+
+
+def _elementwise_recurrent(m: nn.Module, site: Site) -> list[Any]:
+    """y[t] = sub(x[t] + y[t-1]): the output comes back into the loop's first node (NIR sums its inputs)."""
+    if m.combine is not operator.add:  # type: ignore[union-attr]
+        raise ExportError(
+            f"ElementWiseRecurrent {site.name!r} combines with {getattr(m.combine, '__name__', m.combine)!r}; NIR "
+            "can only add the fed-back output (combine=operator.add)"
+        )
+    body, first, last = _loop_body(m, site)
+    edges = [("input", first), (last, first), (last, "output"), *itertools.pairwise(list(body))]
+    return [_subgraph("ElementWiseRecurrent", site.in_shape, site.out_shape, body, edges)]
+
+
 def _refuse(why: str) -> Callable[[nn.Module, Site], list[Any]]:
     def convert(m: nn.Module, site: Site) -> list[Any]:
         raise ExportError(f"{type(m).__name__} {site.name!r} cannot be exported to NIR: {why}")
@@ -412,7 +526,29 @@ MODULE_CONVERTERS: dict[type[nn.Module], Callable[[nn.Module, Site], list[Any]]]
     Leaky: _leaky,
     LeakyParallel: _refuse("its membrane passes through a ReLU and never resets; NIR has no such neuron"),
     NIRNetwork: _refuse("a NIRNetwork nested in another model; export the NIRNetwork itself"),
+    # ANN -> SNN conversion (snnmodels.ann2snn)
+    Rescale: _rescale,
+    ScaledIF: _scaled_if,
+    # stateful synapses and self-connections (snnmodels.recurrent)
+    LinearRecurrent: _linear_recurrent,
+    ElementWiseRecurrent: _elementwise_recurrent,
+    SynapseFilter: _refuse(
+        "its decay depends on the input (I - (1 - x)·I/tau + x), which no NIR node has; use a CubaLIF neuron "
+        "(snnTorch Synaptic) for a synaptic current"
+    ),
+    TimeFolded: _refuse(
+        "it runs a tensor function over the batch with time folded in, which NIR has no node for; write that "
+        "part of the ANN with modules (nn.Flatten, pooling, ...) before converting"
+    ),
 }
 
 BATCHNORMS = (nn.BatchNorm1d, layers.BatchNorm1d, nn.BatchNorm2d, layers.BatchNorm2d)
 FOLD_TARGETS = (nn.Linear, layers.Linear, nn.Conv1d, layers.Conv1d, nn.Conv2d, layers.Conv2d)
+
+
+def converts_as(cls: type, kinds: tuple[type, ...]) -> bool:
+    """Whether module type ``cls`` converts as one of ``kinds``: it is one, or a subclass registered with the
+    converter of one (the SpikingJelly-named layers and neurons are, by ``register_like``, which finds it through
+    their class hierarchy). An unregistered subclass is not: it may compute something else than its parent."""
+    convert = MODULE_CONVERTERS.get(cls)
+    return convert is not None and any(MODULE_CONVERTERS.get(k) is convert for k in kinds)

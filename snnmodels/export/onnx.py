@@ -25,8 +25,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from snnmodels.base import MemoryModule, set_step_mode
+from snnmodels.base import MemoryModule, reset_net, set_step_mode
 from snnmodels.export.errors import ExportError, import_optional
+from snnmodels.export.nir_converters import converts_as
 from snnmodels.functional.leaky import leaky_step
 from snnmodels.functional.multistep import neuron_step
 from snnmodels.functional.surrogate import heaviside
@@ -134,7 +135,7 @@ def _wrap_neurons(model: nn.Module) -> tuple[_Context, list[str], list[_StepNeur
     ctx = _Context(len(neurons))
     wrappers = []
     for i, (name, m) in enumerate(neurons):
-        if type(m) not in (*_SJ_NEURONS, Leaky):
+        if not converts_as(type(m), (*_SJ_NEURONS, Leaky)):  # a subclass may change the update: registered only
             raise ExportError(f"neuron {name!r} of type {type(m).__name__} has no single-step ONNX form")
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
@@ -144,7 +145,8 @@ def _wrap_neurons(model: nn.Module) -> tuple[_Context, list[str], list[_StepNeur
     wrapped = {id(m) for _, m in neurons}
     for name, m in model.named_modules():
         # any other module with memory would hide state from the exported step; these run over all steps at once
-        stateful = isinstance(m, MemoryModule) and not isinstance(m, Dropout) and id(m) not in wrapped
+        dropout = isinstance(m, Dropout) or converts_as(type(m), (Dropout,))  # identity in eval()
+        stateful = isinstance(m, MemoryModule) and not dropout and id(m) not in wrapped
         if stateful or isinstance(m, _WHOLE_SEQUENCE):
             raise ExportError(f"{type(m).__name__} {name!r} keeps state between steps that the ONNX step cannot carry")
     return ctx, [name for name, _ in neurons], wrappers
@@ -198,7 +200,8 @@ def to_onnx(
 
     Args:
         model: a multi-step model ([T, N, *input_shape] -> [T, N, ...]) of snnmodels layers and neurons (IF, LIF,
-            PLIF, Leaky). It is not changed (a float32 single-step copy is exported).
+            PLIF, Leaky, and the peer-named ones of ``snnmodels.compat``). It is not changed (a float32 single-step
+            copy, reset to rest, is exported).
         path: the ``.onnx`` file to write.
         input_shape: one sample at one step, e.g. ``(2, 34, 34)``.
         T: steps of the check; check: run it (needs onnxruntime); atol: the largest difference it accepts.
@@ -216,6 +219,7 @@ def to_onnx(
     if isinstance(model, (*_SJ_NEURONS, Leaky)):  # the wrapper replaces neurons inside a parent module
         model = nn.Sequential(model)
     reference = copy.deepcopy(model).float().eval()
+    reset_net(reference)  # the exported step starts at rest, whatever state the model was left in
     set_step_mode(reference, "m")
     stepper_model = copy.deepcopy(reference)
     set_step_mode(stepper_model, "s")

@@ -23,7 +23,8 @@ graded_spikes_factor != 1          a ``Scale`` node after the neuron
 
 Forward Euler of those NIR nodes at ``dt`` is our update, term for term. What NIR cannot say:
 
-- soft reset (``v_reset=None``, ``reset_mechanism='subtract'``): NIR neurons reset to ``v_reset``; refused.
+- soft reset (``v_reset=None``, ``reset_mechanism='subtract'``): NIR neurons reset to ``v_reset``. An IFNode's
+  soft reset is written as a recurrent subgraph (`nir_converters.soft_reset_if_graph`); the others are refused.
 - the firing rule: our IF/LIF/PLIF fire when v >= v_threshold, NIR (and Norse, snnTorch, Loihi) when
   v > v_threshold. The threshold is written unchanged, so the two agree unless v lands exactly on it (see
   `from_nir`'s ``fire_at_threshold`` to reproduce ours to the bit). snnTorch's ``Leaky`` already fires on >.
@@ -72,6 +73,7 @@ from snnmodels.export.nir_converters import (
     Site,
     adaptive_matrix,
     as_tuple,
+    converts_as,
     flatten_nodes,
 )
 
@@ -282,7 +284,7 @@ def _flatten_dims(gm: torch.fx.GraphModule, node: torch.fx.Node) -> tuple[int, i
     """(start, end) on the whole [T, N, ...] tensor if ``node`` is a flatten (module, function or method)."""
     if node.op == "call_module":
         m = gm.get_submodule(node.target)
-        if type(m) not in (nn.Flatten, layers.Flatten):
+        if not converts_as(type(m), (nn.Flatten,)):
             return None
         start, end = int(m.start_dim), int(m.end_dim)  # type: ignore[arg-type]
         if isinstance(m, layers.Flatten):  # its dimensions count after T
@@ -325,15 +327,15 @@ def _fold_plan(
         m = gm.get_submodule(node.target)
         src = node.args[0] if node.args else None
         if (
-            type(m) in BATCHNORMS
+            converts_as(type(m), BATCHNORMS)
             and isinstance(src, torch.fx.Node)
             and src.op == "call_module"
-            and type(gm.get_submodule(src.target)) in FOLD_TARGETS
+            and converts_as(type(gm.get_submodule(src.target)), FOLD_TARGETS)
             and len(src.users) == 1
         ):
             fold_bn[src] = m
             folded[node] = src
-        if type(m) in (nn.AdaptiveAvgPool2d, layers.AdaptiveAvgPool2d) and isinstance(src, torch.fx.Node):
+        if converts_as(type(m), (nn.AdaptiveAvgPool2d,)) and isinstance(src, torch.fx.Node):
             in_hw = tuple(int(v) for v in src.meta["tensor_meta"].shape[-2:])
             out_hw = tuple(int(v) for v in node.meta["tensor_meta"].shape[-2:])
             if in_hw[0] % out_hw[0] == 0 and in_hw[1] % out_hw[1] == 0:
@@ -342,7 +344,7 @@ def _fold_plan(
             if flat is None or _flatten_dims(gm, flat) not in ((2, -1), (2, 4)) or len(flat.users) != 1:
                 continue  # _adaptive_avgpool explains the error
             (lin,) = flat.users
-            if lin.op == "call_module" and type(gm.get_submodule(lin.target)) in (nn.Linear, layers.Linear):
+            if lin.op == "call_module" and converts_as(type(gm.get_submodule(lin.target)), (nn.Linear,)):
                 fold_pool[lin] = adaptive_matrix(in_hw, out_hw)  # type: ignore[arg-type]
                 folded[node] = src
     return fold_bn, folded, fold_pool
@@ -482,7 +484,7 @@ def avgpool_variant(model: nn.Module) -> nn.Module:
     """
     model = copy.deepcopy(model)
     for name, m in list(model.named_modules()):
-        if type(m) not in (nn.MaxPool2d, layers.MaxPool2d):
+        if not converts_as(type(m), (nn.MaxPool2d,)):
             continue
         if m.ceil_mode or as_tuple(m.dilation, 2) != (1, 1):
             raise ExportError(f"MaxPool2d {name!r} uses ceil_mode or dilation; it has no AvgPool2d twin")

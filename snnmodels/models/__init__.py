@@ -5,6 +5,7 @@
 [T, N, C, H, W] in, [T, N, num_classes] out. See docs/models.md.
 """
 
+from snnmodels.models import nir_braille  # noqa: F401 - registers the NIR paper's Braille nets
 from snnmodels.models._builder import NEURONS, NeuronFactory, build_model, neuron_factory
 from snnmodels.models._imagenet import (
     IMAGENET_TAGS,
@@ -27,6 +28,7 @@ from snnmodels.models._weights import (
     save_weights,
     weights_root,
 )
+from snnmodels.models.nir_paper import NMNIST_CNN
 from snnmodels.models.plif_net import (
     CIFAR10DVSNet,
     CIFAR10Net,
@@ -81,6 +83,7 @@ __all__ = [  # importing the architecture modules above registered their models
     "IMAGENET_TAGS",
     "MODELS",
     "NEURONS",
+    "NMNIST_CNN",
     "WEIGHTS",
     "AnnTransfer",
     "CIFAR10DVSNet",

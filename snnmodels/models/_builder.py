@@ -171,6 +171,11 @@ def build_model(name: str, cls: Callable[..., M], arch: Mapping[str, Any], kwarg
     arch_names = set(_arch_params(cls)) - set(arch)
     w = None if weights is None else get_weights(weights)
     if w is not None:
+        if w.format == "nir":
+            raise WeightsError(
+                f"weights {w.name!r} are a NIR graph, not {name} weights: load them with "
+                f"snnmodels.train.finetune.load_pretrained({w.name!r}) (or `snnmodels finetune --weights {w.name}`)"
+            )
         if w.model != name:
             raise WeightsError(f"weights {w.name!r} are for model {w.model!r}, not {name!r}")
         _reconcile(name, w, kw)

@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+WEIGHTS_FORMATS = ("state_dict", "nir")
 
 
 class WeightsError(ValueError):
@@ -203,6 +204,8 @@ class Weights:
         metrics: reported results, e.g. ``{'acc@1': 97.57}`` (percent), with the split named in ``meta``.
         license: licence of the weights file.
         meta: anything else worth keeping: recipe, paper, split, training epochs, notes.
+        format: ``'state_dict'`` (a torch state dict for zoo model `model`) or ``'nir'`` (a NIR graph, imported
+            with `snnmodels.export.from_nir` at ``meta['dt']`` seconds per step; `model` is then ``'nir'``).
     """
 
     name: str
@@ -214,6 +217,7 @@ class Weights:
     metrics: Mapping[str, float] = field(default_factory=dict, hash=False)
     license: str = "unknown"
     meta: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    format: str = "state_dict"
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:
@@ -230,11 +234,15 @@ class Weights:
             json.dumps(dict(self.model_kwargs))
         except TypeError as err:
             raise ValueError(f"Weights {self.name!r}: model_kwargs must be JSON values ({err})") from None
+        if self.format not in WEIGHTS_FORMATS:
+            raise ValueError(f"Weights {self.name!r}: format must be one of {WEIGHTS_FORMATS}, got {self.format!r}")
+        if self.format == "nir" and not (isinstance(self.meta.get("dt"), int | float) and self.meta["dt"] > 0):
+            raise ValueError(f"Weights {self.name!r}: a NIR graph needs meta['dt'], its simulation step in seconds")
 
     @property
     def file_name(self) -> str:
         """Cache file name: the entry name plus the first 8 hash digits, so two versions never collide."""
-        return f"{self.name}-{self.sha256[:8]}.pth"
+        return f"{self.name}-{self.sha256[:8]}" + (".nir" if self.format == "nir" else ".pth")
 
     def download(
         self, root: str | Path | None = None, *, progress: bool = False, retries: int = 3, backoff: float = 1.0
@@ -250,6 +258,11 @@ class Weights:
 
     def get_state_dict(self, root: str | Path | None = None, **download_kw: Any) -> dict[str, Tensor]:
         """Download (see `download`), verify and load the state dict safely (`load_state_dict_file`)."""
+        if self.format == "nir":
+            raise WeightsError(
+                f"weights {self.name!r} are a NIR graph, not a state dict: load them with "
+                f"snnmodels.train.finetune.load_pretrained({self.name!r}) (or `snnmodels finetune --weights`)"
+            )
         return load_state_dict_file(self.download(root, **download_kw))
 
     def to_dict(self) -> dict[str, Any]:
@@ -264,6 +277,7 @@ class Weights:
             "metrics": dict(self.metrics),
             "license": self.license,
             "meta": dict(self.meta),
+            "format": self.format,
         }
 
     @classmethod

@@ -21,7 +21,8 @@ class TrainConfig:
         batch_size: the global batch (split evenly across processes under torchrun).
         lr, optimizer, momentum, weight_decay: the optimizer (sgd / adam / adamw).
         scheduler: 'cosine' (to 0 over the epochs after warm-up), 'step' (x`gamma` every `step_size`
-            epochs) or 'none'; `warmup_epochs` ramps the learning rate linearly from lr/100 first.
+            epochs) or 'none'; `warmup_epochs` ramps the learning rate linearly from lr/100 first. A run resumed
+            with more `epochs` continues the schedule stretched to the new total (no epoch runs at rate 0).
         label_smoothing: for the default loss.
         loss: 'ce' (cross-entropy on the output averaged over each sample's real time steps) or the name
             of a `snnmodels.functional.LOSSES` entry, called as ``loss(output [T, B, C], labels, mask)``.
@@ -30,9 +31,10 @@ class TrainConfig:
         seed: seeds Python, numpy and torch; the data order of epoch e depends on (seed, e) only.
         deterministic: ask torch for deterministic kernels.
         num_workers: DataLoader worker processes.
-        freeze_backbone: train only the head (parameters whose name starts with `head_prefix`).
+        freeze_backbone: train only the head (the parameters of module `head_prefix`).
         backbone_lr_scale: learning-rate factor for non-head parameters when fine-tuning (1 = same).
-        head_prefix: name prefix of the classifier parameters.
+        head_prefix: qualified name of the classifier module (``'fc'`` holds ``'fc.weight'``; ``'nodes.1'`` does
+            not hold ``'nodes.11.weight'``); `snnmodels.train.finetune.head_name` finds it.
         sync_bn: convert BatchNorm to SyncBatchNorm under torchrun.
         device: 'auto' (CUDA when present), 'cpu' or 'cuda[:k]'.
     """

@@ -30,6 +30,9 @@ from snnmodels.base import reset_net
 from snnmodels.train import distributed as dist
 from snnmodels.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from snnmodels.train.config import TrainConfig
+from snnmodels.train.plot import plot_history
+
+__all__ = ["EpochStats", "EvalResult", "Trainer", "mean_over_time", "plot_history", "seed_everything", "time_mask"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,7 @@ class EpochStats:
     val_top5: float | None = None
     lr: float = 0.0
     seconds: float = 0.0
+    backbone_lr: float | None = None  # when the pretrained layers learn at another rate than the head (lr)
 
 
 @dataclass
@@ -132,7 +136,7 @@ class Trainer:
         self.model = model.to(self.device)
         if config.freeze_backbone:
             for name, p in self.model.named_parameters():
-                p.requires_grad_(name.startswith(config.head_prefix))
+                p.requires_grad_(in_head(name, config.head_prefix))
         if self.ctx.world_size > 1 and config.sync_bn:
             self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
         self.train_set, self.val_set = train_set, val_set
@@ -161,6 +165,7 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.best: float = -math.inf
         self.history: list[EpochStats] = []
+        self._watch = _OutputWatch(self.model, WATCH_STEPS)
 
     # ------------------------------------------------------------------ steps
 
@@ -203,6 +208,7 @@ class Trainer:
             y = y.to(self.device)
             lengths = None if lengths is None else lengths.to(self.device)
             out = self._forward(self.net, x, lengths)
+            self._watch.see(out, lengths)
             loss, logits = self._loss(out, y, lengths)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
@@ -216,6 +222,7 @@ class Trainer:
             loss_sum += float(loss.detach()) * n
             correct += int((logits.argmax(1) == y).sum())
             bar.set_postfix(loss=f"{loss_sum / total:.4f}", acc=f"{correct / total:.3f}")
+        self._watch.finish()
         return loss_sum / max(total, 1), correct / max(total, 1)
 
     @torch.no_grad()
@@ -224,6 +231,8 @@ class Trainer:
         dataset = dataset if dataset is not None else self.val_set
         if dataset is None:
             raise ValueError("evaluate needs a dataset: pass one or give the Trainer a val_set")
+        if hasattr(dataset, "__len__") and len(dataset) == 0:
+            raise ValueError("evaluate: the dataset is empty (0 samples); check its split")
         self.model.eval()
         loader = DataLoader(
             dataset,
@@ -255,18 +264,21 @@ class Trainer:
 
     def fit(self, resume: bool = False) -> list[EpochStats]:
         """Train for `config.epochs` (continuing from ``out_dir/last.pt`` with `resume`); return the history."""
+        if hasattr(self.train_set, "__len__") and len(self.train_set) == 0:
+            raise ValueError("the training set is empty (0 samples); check the dataset's split")
         if resume:
             self.load(self._ckpt("last"))
+            self._continue_schedule()
         previous = torch.are_deterministic_algorithms_enabled()
         torch.use_deterministic_algorithms(self.config.deterministic)
         try:
             while self.epoch < self.config.epochs:
                 start = time.perf_counter()
                 train_loss, train_acc = self.train_epoch()
-                lr = self.optimizer.param_groups[0]["lr"]
+                lr, backbone_lr = self._learning_rates()
                 self.scheduler.step()
                 self.epoch += 1
-                stats = EpochStats(self.epoch, train_loss, train_acc, lr=lr)
+                stats = EpochStats(self.epoch, train_loss, train_acc, lr=lr, backbone_lr=backbone_lr)
                 if self.val_set is not None and self.ctx.is_main:
                     ev = self.evaluate()
                     stats.val_loss, stats.val_acc, stats.val_top5 = ev.loss, ev.top1, ev.top5
@@ -283,14 +295,15 @@ class Trainer:
         if not self.ctx.is_main:
             return
         val = f", val loss {s.val_loss:.4f} acc {s.val_acc:.3f}" if s.val_loss is not None else ""
+        rates = f"lr {s.lr:.2e}" if s.backbone_lr is None else f"lr head {s.lr:.2e}, backbone {s.backbone_lr:.2e}"
         log.info(
-            "epoch %d/%d: train loss %.4f acc %.3f%s (lr %.2e, %.1f s)",
+            "epoch %d/%d: train loss %.4f acc %.3f%s (%s, %.1f s)",
             s.epoch,
             self.config.epochs,
             s.train_loss,
             s.train_acc,
             val,
-            s.lr,
+            rates,
             s.seconds,
         )
         if self.out_dir is None:
@@ -305,7 +318,31 @@ class Trainer:
                 writer.writeheader()
             writer.writerow(row)
         _tensorboard(self.out_dir, s)
-        plot_history(self.history, self.out_dir / "curve.png")
+        net = self.meta.get("model") or self.meta.get("nir_source") or type(self.model).__name__
+        what = f"{net} on {self.meta['dataset']}" if self.meta.get("dataset") else str(net)
+        plot_history(self.history, self.out_dir / "curve.png", title=f"{self.out_dir.name}: {what}" if what else
+                     self.out_dir.name)
+
+    def _learning_rates(self) -> tuple[float, float | None]:
+        """(head lr, backbone lr or None): the rates of this epoch; the backbone's only when it differs."""
+        rates = [float(g["lr"]) for g in self.optimizer.param_groups]
+        if len(rates) == 2 and not math.isclose(rates[0], rates[1]):
+            return rates[1], rates[0]  # `_optimizer` puts the backbone group first
+        return rates[-1], None
+
+    def _continue_schedule(self) -> None:
+        """After `load`: the learning rate of the next epoch under this config's schedule.
+
+        The optimizer's saved rate is the one set after the last saved epoch, for the saved total of epochs; a
+        resumed run with more epochs continues the schedule stretched to the new total instead (a cosine that had
+        reached 0 at the old end goes on from its value at this epoch of the longer run). With the same config this
+        is the rate the scheduler had set, bit for bit.
+        """
+        for group, base, factor in zip(
+            self.optimizer.param_groups, self.scheduler.base_lrs, self.scheduler.lr_lambdas, strict=True
+        ):
+            group["lr"] = base * factor(self.epoch)
+        self.scheduler._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]  # type: ignore[attr-defined]
 
     def _ckpt(self, which: str) -> Path:
         if self.out_dir is None:
@@ -354,12 +391,83 @@ class Trainer:
 def _pick_device(name: str, local_rank: int) -> str:
     if name == "auto":
         return f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"TrainConfig.device={name!r}, but torch finds no CUDA device here; use device='auto' (CUDA when "
+            "present) or 'cpu'"
+        )
     return name
 
 
+def in_head(name: str, prefix: str) -> bool:
+    """Whether parameter `name` belongs to the module `prefix` (``'nodes.1'`` holds ``'nodes.1.weight'``, not
+    ``'nodes.11.weight'``)."""
+    return not prefix or name == prefix or name.startswith(prefix + ".")
+
+
+# the first steps of a run are watched: an output layer that never spikes (or always does) cannot learn
+WATCH_STEPS = 3
+
+
+class _OutputWatch:
+    """Logs a warning when the model's output stays all zero (or all one) over the first `steps` training steps
+    (or the whole first epoch, when it has fewer)."""
+
+    def __init__(self, model: nn.Module, steps: int) -> None:
+        self.model, self.steps = model, steps
+        self.seen = 0
+        self.done = False
+        self.any_nonzero = self.any_below_one = False
+        self.binary = True
+
+    def see(self, out: Tensor, lengths: Tensor | None) -> None:
+        if self.done:
+            return
+        o = out.detach()
+        if lengths is not None and o.dim() == 3:
+            o = o[time_mask(lengths, o.shape[0])]  # real steps only: padding is zero by construction
+        self.binary &= bool(((o == 0) | (o == 1)).all())
+        self.any_nonzero |= bool((o != 0).any())
+        self.any_below_one |= bool((o != 1).any())
+        self.seen += 1
+        if self.seen >= self.steps:
+            self.finish()
+
+    def finish(self) -> None:
+        """Report now (at the latest at the end of the first epoch)."""
+        if self.done or not self.seen:
+            return
+        self.done = True
+        if self.binary and not (self.any_nonzero and self.any_below_one):
+            what = "never spiked" if not self.any_nonzero else "spiked at every step for every class"
+            log.warning(
+                "the output layer %s %s in the first %d training steps: the loss sits at chance level until it "
+                "does, and only surrogate gradients can change that. If the loss does not fall, try: a larger input "
+                "(frames of counts, not 0/1), a lower threshold or a larger learning rate; for an imported NIR "
+                "graph, the dt it was made for (from_nir(dt=...), `--dt`; Sinabs graphs need dt=1)",
+                output_layer_name(self.model),
+                what,
+                self.seen,
+            )
+
+
+def output_layer_name(model: nn.Module) -> str:
+    """The layer whose output the model returns: the node before a NIR graph's Output, else the last leaf module."""
+    if type(model).__name__ == "NIRNetwork" and getattr(model, "outputs", None):
+        pred = model.preds[model.outputs[0]]  # type: ignore[attr-defined, index]
+        if pred:
+            node = model.nodes[pred[0]]  # type: ignore[index]
+            return f"{model.names[pred[0]]!r} ({type(node).__name__})"  # type: ignore[attr-defined, index]
+    leaves = [(n, m) for n, m in model.named_modules() if n and not any(True for _ in m.children())]
+    if not leaves:
+        return type(model).__name__
+    name, m = leaves[-1]
+    return f"{name!r} ({type(m).__name__})"
+
+
 def _optimizer(model: nn.Module, c: TrainConfig) -> torch.optim.Optimizer:
-    head = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith(c.head_prefix)]
-    body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(c.head_prefix)]
+    head = [p for n, p in model.named_parameters() if p.requires_grad and in_head(n, c.head_prefix)]
+    body = [p for n, p in model.named_parameters() if p.requires_grad and not in_head(n, c.head_prefix)]
     groups = [
         g for g in ({"params": body, "lr": c.lr * c.backbone_lr_scale}, {"params": head, "lr": c.lr}) if g["params"]
     ]
@@ -405,32 +513,3 @@ def _tensorboard(out_dir: Path, s: EpochStats) -> None:
         for k, v in vars(s).items():
             if isinstance(v, float):
                 w.add_scalar(k, v, s.epoch)
-
-
-def plot_history(history: Sequence[EpochStats], path: Path) -> Path | None:
-    """Loss and accuracy per epoch as a PNG (None when matplotlib is not installed)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    epochs = [s.epoch for s in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
-    a.plot(epochs, [s.train_loss for s in history], label="train")
-    b.plot(epochs, [s.train_acc for s in history], label="train")
-    if any(s.val_loss is not None for s in history):
-        a.plot(epochs, [s.val_loss for s in history], label="val")
-        b.plot(epochs, [s.val_acc for s in history], label="val")
-    a.set(xlabel="epoch", ylabel="loss")
-    b.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
-    for ax in (a, b):
-        ax.legend()
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    tmp = path.with_name(path.name + ".partial.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path

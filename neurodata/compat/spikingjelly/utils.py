@@ -24,7 +24,7 @@ from neurodata.datasets import split_to_train_test_set as _split_to_train_test_s
 from neurodata.io import load_aedat_v3 as _load_aedat_v3
 from neurodata.io import load_ATIS_bin as _load_ATIS_bin
 from neurodata.loading import pad_sequence_collate, padded_sequence_mask
-from neurodata.show import frames_to_rgb
+from neurodata.show import frames_to_rgb as _frames_to_rgb
 from neurodata.show import play_frame as _play_frame
 
 __all__ = [
@@ -85,6 +85,11 @@ def save_frames_to_npz_and_print(fname: PathLike, frames: Any) -> None:
     log.info("Frames [%s] saved.", fname)
 
 
+def frames_to_rgb(x: Any) -> np.ndarray:
+    """`[T, 2, H, W]` -> `[T, H, W, 3]` uint8 as SpikingJelly draws it: channel 0 green, channel 1 blue, on black."""
+    return _frames_to_rgb(x, style="spikingjelly")
+
+
 def play_frame(x: Any, save_gif_to: PathLike | None = None) -> None:
     """Show `[T, 2, H, W]` frames (channel 0 green, channel 1 blue), or save them as a GIF at `save_gif_to`.
 
@@ -92,7 +97,7 @@ def play_frame(x: Any, save_gif_to: PathLike | None = None) -> None:
     (`neurodata.show.frames_to_rgb`), where SpikingJelly's ``ToPILImage`` multiplies by 255 and wraps
     counts above 1 around.
     """
-    _play_frame(x, save_gif_to, scale=1)
+    _play_frame(x, save_gif_to, scale=1, style="spikingjelly")
 
 
 def save_as_pic(x: Any, save_pic_to: PathLike = "./", pic_first_name: str = "pic") -> None:

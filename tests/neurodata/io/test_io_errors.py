@@ -192,15 +192,32 @@ def test_aedat2_wrong_magic_is_refused(tmp_path: Path, magic: bytes) -> None:
         read_aedat2(path)
 
 
-def test_aedat2_davis_recording_is_not_folded_into_dvs128(tmp_path: Path) -> None:
+def test_aedat2_layout_comes_from_the_aechip_header_line(tmp_path: Path) -> None:
     ev = random_events(np.random.default_rng(1), SensorSize(240, 180), 50)
-    raw = encode_aedat2(ev, layout="davis", header_lines=["AEChip: eu.seebetter.ini.chips.davis.DAVIS240C"])
-    path = _write(tmp_path, "davis.aedat", raw)
-    header = len(raw) - 8 * ev.size
+    raw = encode_aedat2(ev, layout="davis")
+    assert b"# AEChip: eu.seebetter.ini.chips.davis.DAVIS240C\r\n" in raw
+    np.testing.assert_array_equal(read_aedat2(_write(tmp_path, "davis.aedat", raw)), ev)
+    # the same file claiming a DVS128 chip is read as DVS128 and refused, not folded into 128x128
+    lied = raw.replace(b"eu.seebetter.ini.chips.davis.DAVIS240C", b"ch.unizh.ini.jaer.chip.retina.DVS128")
+    path = _write(tmp_path, "lied.aedat", lied)
+    header = len(lied) - 8 * ev.size
     first = int(np.argmax((ev["x"] >= 8) | (ev["y"] > 0)))  # the first address using bits above 15
-    with pytest.raises(CorruptDataError, match=rf"davis\.aedat: byte {header + 8 * first}: .*layout='davis'"):
+    with pytest.raises(CorruptDataError, match=rf"lied\.aedat: byte {header + 8 * first}: .*layout='davis'"):
         read_aedat2(path)
     np.testing.assert_array_equal(read_aedat2(path, layout="davis"), ev)
+
+
+def test_aedat2_dvs128_is_read_as_stored_by_default(tmp_path: Path) -> None:
+    """The CIFAR10-DVS axis swap and polarity flip belong to that dataset, not to the generic reader."""
+    ev = random_events(np.random.default_rng(4), SENSOR, 40)
+    raw = encode_aedat2(ev)
+    words = np.frombuffer(raw[len(raw) - 8 * ev.size :], ">u4").reshape(-1, 2)
+    np.testing.assert_array_equal((words[:, 0] >> 1) & 0x7F, ev["x"])  # bits 1-7: x as stored
+    np.testing.assert_array_equal(words[:, 0] & 1, ev["p"])
+    np.testing.assert_array_equal(read_events(_write(tmp_path, "walk.aedat", raw)), ev)
+    flipped = decode_aedat2(raw, orientation="cifar10dvs")
+    np.testing.assert_array_equal(flipped["x"], 127 - ev["y"])
+    np.testing.assert_array_equal(flipped["p"], 1 - ev["p"])
 
 
 def test_aedat2_davis_aps_and_imu_records_are_skipped(tmp_path: Path) -> None:

@@ -77,10 +77,10 @@ def test_spikingjelly_reads_unused_capacity(
 def test_spikingjelly_cifar10dvs_reads_our_aedat2(tmp_path: Path, sj_datasets: types.ModuleType) -> None:
     ev = random_events(np.random.default_rng(2), SensorSize(128, 128), 3000, duration_us=1_000_000)
     path = tmp_path / "cifar10_airplane_0.aedat"
-    write_aedat2(path, ev)
+    write_aedat2(path, ev, orientation="cifar10dvs")
     sj = sj_datasets.cifar10_dvs._load_origin_data(str(path))
     _assert_same(ev, sj, "spikingjelly vs written")
-    _assert_same(read_aedat2(path), sj, "read_aedat2")
+    _assert_same(read_aedat2(path, orientation="cifar10dvs"), sj, "read_aedat2")
 
 
 @pytest.fixture

@@ -255,7 +255,6 @@ def test_functions_without_nir_equivalent_are_named(op: str, message: str) -> No
 @pytest.mark.parametrize(
     ("module", "shape", "message"),
     [
-        (IFNode(v_reset=None), (3,), r"IFNode '1' uses a soft reset"),
         (LIFNode(v_reset=None), (3,), r"LIFNode '1' uses a soft reset"),
         (Leaky(beta=0.5, init_hidden=True, step_mode="m"), (3,), "reset_mechanism='subtract'"),
         (nn.ReLU(), (3,), r"cannot export ReLU '1' to NIR: no converter for it; supported: \["),

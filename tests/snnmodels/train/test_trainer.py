@@ -184,3 +184,117 @@ def test_on_the_fly_integration_trains_like_a_frame_cache(tmp_path: Path) -> Non
     assert [h.train_loss for h in history_a] == [h.train_loss for h in history_b]
     for a, b in zip(on_the_fly.model.state_dict().values(), cached.model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_resume_with_more_epochs_continues_the_schedule(tmp_path: Path) -> None:
+    """A cosine run of 2 epochs, resumed to 4: the next epochs run at the 4-epoch schedule's rates, never at 0."""
+    cfg = CFG.replace(epochs=2, lr=0.01)
+    Trainer(tiny_net(), cfg, QuadrantFrames(16, seed=1), None, tmp_path, progress=False).fit()
+    longer = Trainer(tiny_net(), cfg.replace(epochs=4), QuadrantFrames(16, seed=1), None, tmp_path, progress=False)
+    history = longer.fit(resume=True)
+    rates = [h.lr for h in history]
+    expect = [0.01 * 0.5 * (1 + np.cos(np.pi * e / 2)) for e in (0, 1)]  # the first run's own schedule
+    expect += [0.01 * 0.5 * (1 + np.cos(np.pi * e / 4)) for e in (2, 3)]  # then the stretched one: 0.005, 0.00146
+    np.testing.assert_allclose(rates, expect, rtol=1e-12)
+    assert min(rates) > 0
+
+
+def test_the_log_states_both_learning_rates_when_they_differ(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    cfg = CFG.replace(epochs=1, lr=0.02, backbone_lr_scale=0.1, head_prefix="4")  # module 4: the Linear
+    with caplog.at_level(logging.INFO, logger="snnmodels.train.loop"):
+        history = Trainer(tiny_net(), cfg, QuadrantFrames(16, seed=1), None, None, progress=False).fit()
+    assert (history[0].lr, history[0].backbone_lr) == (0.02, pytest.approx(0.002))
+    assert "lr head 2.00e-02, backbone 2.00e-03" in caplog.text
+    with caplog.at_level(logging.INFO, logger="snnmodels.train.loop"):
+        history = Trainer(tiny_net(), cfg.replace(backbone_lr_scale=1.0), QuadrantFrames(16, seed=1), None, None,
+                          progress=False).fit()
+    assert history[0].backbone_lr is None
+
+
+def test_head_prefix_is_a_module_name_not_a_string_prefix() -> None:
+    from snnmodels.train.loop import in_head
+
+    assert in_head("nodes.1.weight", "nodes.1")
+    assert in_head("nodes.1", "nodes.1")
+    assert not in_head("nodes.11.weight", "nodes.1")
+    net = torch.nn.Sequential(*[torch.nn.Linear(2, 2) for _ in range(12)])
+    trainer = Trainer(net, CFG.replace(freeze_backbone=True, head_prefix="1"), QuadrantFrames(4), None, None,
+                      progress=False)
+    assert {n for n, p in trainer.model.named_parameters() if p.requires_grad} == {"1.weight", "1.bias"}
+
+
+def _lively() -> torch.nn.Module:
+    """Linear -> LIF whose weights are large enough for the output to spike from the first step."""
+    from snnmodels import layers
+    from snnmodels.neurons import LIFNode
+
+    torch.manual_seed(0)
+    linear = layers.Linear(2 * 8 * 8, 4)
+    torch.nn.init.normal_(linear.weight, 0.0, 1.0)
+    return torch.nn.Sequential(layers.Flatten(), linear, LIFNode(tau=2.0))
+
+
+class _Silent(torch.nn.Module):
+    """A net whose output layer never fires: its input is scaled to nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = tiny_net()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x * 0.0)
+
+
+def test_a_silent_output_layer_is_named_with_what_to_try(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="snnmodels.train.loop"):
+        Trainer(_Silent(), CFG.replace(epochs=1), QuadrantFrames(32, seed=1), None, None, progress=False).fit()
+    last = [n for n, m in tiny_net().named_modules() if n and not list(m.children())][-1]
+    assert f"the output layer 'net.{last}' (LIFNode) never spiked in the first 3 training steps" in caplog.text
+    assert "lower threshold" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="snnmodels.train.loop"):
+        Trainer(_lively(), CFG.replace(epochs=1), QuadrantFrames(32, seed=1), None, None, progress=False).fit()
+    assert "output layer" not in caplog.text
+
+
+def test_cuda_without_a_gpu_and_empty_sets_are_clear_errors() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    with pytest.raises(ValueError, match=r"device='cuda', but torch finds no CUDA device here; use device='auto'"):
+        Trainer(tiny_net(), CFG.replace(device="cuda"), QuadrantFrames(4), None, None, progress=False)
+    trainer = Trainer(tiny_net(), CFG, QuadrantFrames(4), QuadrantFrames(0), None, progress=False)
+    with pytest.raises(ValueError, match=r"evaluate: the dataset is empty \(0 samples\)"):
+        trainer.evaluate()
+    with pytest.raises(ValueError, match=r"the training set is empty"):
+        Trainer(tiny_net(), CFG, QuadrantFrames(0), None, None, progress=False).fit()
+
+
+def test_the_curve_has_a_title_whole_epochs_and_room_at_0_and_1(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from snnmodels.train import EpochStats
+    from snnmodels.train.plot import history_figure
+
+    history = [EpochStats(e, 2.0 / e, min(1.0, 0.4 * e), 2.2 / e, min(1.0, 0.45 * e)) for e in range(1, 4)]
+    fig = history_figure(history, title="run: nmnist_net on n-mnist")
+    try:
+        loss, acc = fig.axes
+        assert fig._suptitle.get_text() == "run: nmnist_net on n-mnist"
+        for ax in (loss, acc):
+            ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+            assert ticks
+            assert all(float(t).is_integer() for t in ticks), ticks
+        low, high = acc.get_ylim()
+        assert low < 0  # accuracy 0 and 1 stay off the frame
+        assert high > 1
+        assert [line.get_label() for line in acc.get_lines()] == ["train", "val"]
+    finally:
+        plt.close(fig)
+    trainer = Trainer(tiny_net(), CFG.replace(epochs=1), QuadrantFrames(8), QuadrantFrames(8), tmp_path / "r",
+                      progress=False, meta={"model": "tiny", "dataset": "quadrants"})
+    trainer.fit()
+    assert (tmp_path / "r" / "curve.png").stat().st_size > 1000
