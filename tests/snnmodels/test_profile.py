@@ -210,3 +210,14 @@ def test_relu_conv_net_equals_neurobench(rng: np.random.Generator) -> None:
     assert ours.synops["effective_acs"] == 0.0
     assert ours.firing_rates == {}
     _compare(ours, theirs, {"1": "1", "3": "3"})
+
+
+def test_the_docs_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "profile.md").read_text()
+    (block,) = re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "docs/profile.md", "exec"), namespace)
+    assert json.loads((tmp_path / "profile.json").read_text())["samples"] == 4
