@@ -578,7 +578,7 @@ def _demo(out: Path, epochs: int, seed: int) -> None:
     from snnmodels.cli_profile import profile_dataset
 
     prof, what = profile_dataset(trainer.model, te, "dvs128-gesture", 8, len(te), None)
-    typer.echo(f"cost metrics of the trained net on the {what} (docs/models.md):\n{prof.table()}")
+    typer.echo(f"cost metrics of the trained net on the {what} (docs/profile.md):\n{prof.table()}")
     typer.echo(f"wrote {prof.write_json(out / 'profile.json')}")
 
 
