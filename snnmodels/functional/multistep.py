@@ -31,10 +31,12 @@ from snnmodels.functional.surrogate import Surrogate
 
 __all__ = ["Dynamics", "neuron_seq", "neuron_seq_reference", "neuron_step"]
 
-# bytes per [block] buffer on the CPU. Measured on 2 cores (LIF, [16, 32, 128, 32, 32], fwd+bwd): 256 KiB blocks
-# pay too much per-op overhead (~400 ms), whole [N] steps stream every temporary through memory (~440 ms),
-# 1-2 MiB blocks are fastest (~250-290 ms)
-CPU_BLOCK_BYTES = 1 << 20
+# bytes per [block] buffer on the CPU. LIF [16, 32, 128, 32, 32] fwd+bwd on one thread (CPU time, which the
+# machine's load hardly moves; AMD EPYC, 1 MiB L2 per core): 512 KiB 176 ms, 1 MiB 171, 2 MiB 166, 4 MiB 189;
+# whole [N] steps stream every temporary through memory (~1.5x). Each op on a block is one parallel region
+# (a barrier of the intra-op threads) and a call makes ~16 per block and step, so the larger of the fast sizes
+# halves the barriers a busy machine makes threads wait at
+CPU_BLOCK_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
