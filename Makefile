@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml ci/constraints.txt ci/peers.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c ci/constraints.txt -e '.[dev,bench,formats,export]'
+	$(BIN)/python -m pip install -q -c ci/constraints.txt -e '.[dev,bench,formats,datasets,export]'
 	$(BIN)/python -m pip install -q --no-deps -r ci/peers.txt
 	touch $(STAMP)
 

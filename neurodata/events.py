@@ -15,6 +15,12 @@ Polarity conventions differ between cameras and libraries: some write {0, 1}, so
 bool. `make_events` accepts all three and maps them explicitly (-1 -> 0, False -> 0); a stream that mixes
 -1 with 0 is refused, since it is impossible to tell which value means OFF.
 
+A 1-D sensor (the 700-channel cochlea model of SHD and SSC) is ``SensorSize(channels, 1, 1)``: its
+events carry the channel in ``x``, ``y = 0`` and ``p = 1`` (Tonic's convention for spikes without a
+polarity), so every stage that speaks this vocabulary handles it unchanged. Frames integrate to
+`[T, 2, 1, W]` like any sensor's; datasets of a 1-D sensor hand out `[T, 1, W]` (`SensorSize.is_1d`,
+`one_d_frames`): the ON channel, whose counts are the spikes per channel and window.
+
 SpikingJelly passes events as a dict ``{'t', 'x', 'y', 'p'}`` of arrays; `events_from_dict` and `to_dict`
 convert both ways, and the integrators accept either form.
 """
@@ -43,6 +49,24 @@ class SensorSize(NamedTuple):
     def frame_shape(self) -> tuple[int, int, int]:
         """`(P, H, W)`: the only place where (width, height) turns into the frames' axis order."""
         return (self.polarities, self.height, self.width)
+
+    @property
+    def is_1d(self) -> bool:
+        """True for a 1-D sensor (one row, no polarity: SHD/SSC's cochlea), whose frames are `[T, 1, W]`."""
+        return self.height == 1 and self.polarities == 1
+
+
+def one_d_frames(frames: Any, *, polarity_channels: bool = True) -> Any:
+    """`[T, C, 1, W]` frames of a 1-D sensor as `[T, 1, W]` or, with ``polarity_channels=False``, `[T, C, W]`.
+
+    A view, for numpy arrays and torch tensors alike. Frames with polarity channels (counts: C = 2) keep
+    channel 1 only: a 1-D sensor's events are all ON (``p = 1``), so it holds every spike. Other
+    representations (voxel bins, time surfaces) keep all their channels and lose the height axis.
+    """
+    if frames.ndim != 4 or frames.shape[2] != 1 or (polarity_channels and frames.shape[1] != 2):
+        want = "[T, 2, 1, W]" if polarity_channels else "[T, C, 1, W]"
+        raise ValueError(f"frames of a 1-D sensor are {want}; got shape {tuple(frames.shape)}")
+    return frames[:, 1:2, 0] if polarity_channels else frames[:, :, 0]
 
 
 def _polarity_to_01(p: np.ndarray, where: str) -> np.ndarray:
@@ -131,25 +155,34 @@ def make_events(
     return ev
 
 
-def events_from_dict(events: Mapping[str, Any], sensor: SensorSize | None = None, **kw: Any) -> np.ndarray:
-    """Convert a SpikingJelly-style dict ``{'t', 'x', 'y', 'p'}`` of arrays into `EVENT_DTYPE` events."""
-    missing = [k for k in FIELDS if k not in events]
+def _columns(get: Any, names: Any, where: str) -> list[Any]:
+    """t, x, y, p from a mapping or structured array; a 1-D sensor's events (no ``y``: SpikingJelly's SHD
+    ``{'t', 'x'}``, Tonic's ``(t, x, p)``) get ``y = 0`` and, without ``p``, ``p = 1``."""
+    names = set(names)
+    if "y" not in names and {"t", "x"} <= names:
+        n = len(np.asarray(get("t")).reshape(-1))
+        p = get("p") if "p" in names else np.ones(n, np.int8)
+        return [get("t"), get("x"), np.zeros(n, np.uint16), p]
+    missing = [k for k in FIELDS if k not in names]
     if missing:
-        raise EventsError(f"{kw.get('where', 'events')}: missing field(s) {missing}; got {sorted(events)}")
-    return make_events(events["t"], events["x"], events["y"], events["p"], sensor, **kw)
+        raise EventsError(f"{where}: missing field(s) {missing}; got {sorted(names)}")
+    return [get(k) for k in FIELDS]
+
+
+def events_from_dict(events: Mapping[str, Any], sensor: SensorSize | None = None, **kw: Any) -> np.ndarray:
+    """Convert a SpikingJelly-style dict ``{'t', 'x', 'y', 'p'}`` of arrays into `EVENT_DTYPE` events (a 1-D
+    sensor's ``{'t', 'x'[, 'p']}`` too: y = 0, p = 1 when absent)."""
+    return make_events(*_columns(events.__getitem__, events, kw.get("where", "events")), sensor, **kw)
 
 
 def events_from_structured(arr: np.ndarray, sensor: SensorSize | None = None, **kw: Any) -> np.ndarray:
-    """Convert any structured array with fields t, x, y, p (Tonic's layout, any dtypes) into our events."""
-    names = arr.dtype.names or ()
-    missing = [k for k in FIELDS if k not in names]
-    if missing:
-        raise EventsError(f"{kw.get('where', 'events')}: missing field(s) {missing}; got {list(names)}")
+    """Convert any structured array with fields t, x, y, p (Tonic's layout, any dtypes) into our events; a 1-D
+    sensor's ``(t, x[, p])`` (Tonic's SHD) gets y = 0 and, without p, p = 1."""
     if arr.dtype == EVENT_DTYPE:
         if kw.get("check", True):
             check_events(arr, sensor, where=kw.get("where", "events"))
         return arr
-    return make_events(arr["t"], arr["x"], arr["y"], arr["p"], sensor, **kw)
+    return make_events(*_columns(arr.__getitem__, arr.dtype.names or (), kw.get("where", "events")), sensor, **kw)
 
 
 def to_dict(events: np.ndarray) -> dict[str, np.ndarray]:

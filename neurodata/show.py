@@ -1,4 +1,5 @@
-"""Look at frames: an animated GIF, a PNG contact sheet, or a matplotlib window of `[T, 2, H, W]` frames.
+"""Look at frames: an animated GIF, a PNG contact sheet, or a matplotlib window of `[T, 2, H, W]` frames
+(a 1-D sensor's `[T, 1, W]` are drawn as a raster of channels against frames, `raster`).
 
 Pictures are made to be read: each frame is scaled by its own contrast (its 99th percentile of non-zero
 counts), so a quiet frame is not black beside a busy one; ON events (channel 1) are orange and OFF events
@@ -21,8 +22,26 @@ BACKGROUND = np.array([18, 18, 22], dtype=np.float32)
 MIN_SIDE = 256  # small sensors are magnified to at least this many pixels on their longer side
 
 
+def raster(frames: Any) -> np.ndarray:
+    """`[T, 1, W]` counts of a 1-D sensor (SHD/SSC) as `[T, 2, T*r, W]` pictures: a raster of frame (rows, each
+    `r` pixels tall so the picture is about half as tall as wide) against channel (columns), as ON counts,
+    drawn one more row per picture."""
+    x = np.asarray(frames.detach().cpu() if hasattr(frames, "detach") else frames, dtype=np.float32)
+    if x.ndim != 3 or x.shape[1] != 1:
+        raise ValueError(f"frames of a 1-D sensor must be [T, 1, W], got shape {x.shape}")
+    T, W = x.shape[0], x.shape[2]
+    r = max(1, W // (2 * T))
+    image = np.repeat(x[:, 0], r, axis=0)  # [T*r, W]
+    out = np.zeros((T, 2, *image.shape), dtype=np.float32)
+    for k in range(T):
+        out[k, 1, : (k + 1) * r] = image[: (k + 1) * r]
+    return out
+
+
 def _as_array(frames: Any) -> np.ndarray:
     x = np.asarray(frames.detach().cpu() if hasattr(frames, "detach") else frames, dtype=np.float32)
+    if x.ndim == 3 and x.shape[1] == 1 and x.shape[0]:
+        x = raster(x)  # a 1-D sensor's [T, 1, W]
     if x.ndim != 4 or x.shape[1] != 2:
         raise ValueError(f"frames must be [T, 2, H, W], got shape {x.shape}")
     if x.shape[0] == 0:

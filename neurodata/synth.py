@@ -166,14 +166,18 @@ def make_sample(
     Returns:
         The manifest's path.
     """
-    if name not in _WRITERS:
-        raise ValueError(f"no sample generator for {name!r}; choose from {sorted(_WRITERS)}")
+    from neurodata.synth_datasets import WRITERS
+
+    writers = {**_WRITERS, **WRITERS}
+    if name not in writers:
+        raise ValueError(f"no sample generator for {name!r}; choose from {sorted(writers)}")
     size = size or SampleSize()
     folder = Path(root) / "download"
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        files = _WRITERS[name](Path(tmp), size, rng)
+        written = writers[name](Path(tmp), size, rng)
+        files, expected = written if isinstance(written, tuple) else (written, None)
         resources = []
         for f in files:
             digests = file_digests(Path(tmp) / f)
@@ -184,10 +188,10 @@ def make_sample(
             resources.append(entry)
     ident = hashlib.sha256(json.dumps([name, asdict(size), seed, resources], sort_keys=True).encode()).hexdigest()[:12]
     manifest = folder / SAMPLE_MANIFEST
-    manifest.write_text(
-        json.dumps({"dataset": name, "id": ident, "size": asdict(size), "seed": seed, "resources": resources}, indent=2)
-        + "\n"
-    )
+    data = {"dataset": name, "id": ident, "size": asdict(size), "seed": seed, "resources": resources}
+    if expected is not None:  # each split's labels in the dataset's order, as the writer laid the files out
+        data["expected"] = {split: {"count": len(v), "labels": v} for split, v in expected.items()}
+    manifest.write_text(json.dumps(data, indent=2) + "\n")
     return manifest
 
 

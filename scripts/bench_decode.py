@@ -252,6 +252,11 @@ def main() -> int:
             time_round_robin(impls, rounds)
             rows += _rows(f"AEDAT2.0 {n:.0e} ev", n, impls)
 
+            # the newer datasets' formats (.dat v1/v2, .mat, .npy, .npz, HDF5 spikes), each against its peers
+            from _bench_new_formats import new_format_rows
+
+            rows += new_format_rows(Path(tmp), n, rounds, sj, Impl, time_round_robin, _rows)
+
     header = ("file", "implementation", "median ms", "events/s", "ratio to ours")
     table = [header] + [(f, i, fmt_ms(t), fmt_rate(r), f"{q:.2f}x") for f, i, t, r, q, _ in rows]
     widths = [max(len(row[k]) for row in table) for k in range(len(header))]

@@ -19,7 +19,7 @@ STAGES = [
     {"integrate"},
     {"transforms"},
     {"cache", "framecodec", "eventcodec", "buffers"},
-    {"datasets", "synth"},
+    {"datasets", "synth", "synth_datasets", "synth_rar"},
     {"loading", "show", "report"},
     {"cli", "clitools", "__main__", "__init__"},
     {"compat"},  # peer-named surfaces: may use every stage, nothing imports them

@@ -11,24 +11,56 @@ from typing import Any
 
 import numpy as np
 
+from neurodata.datasets.asl_dvs import ASLDVS
 from neurodata.datasets.base import EventDataset
 from neurodata.datasets.cifar10_dvs import CIFAR10DVS, partition
 from neurodata.datasets.dvs_gesture import DVS128Gesture
+from neurodata.datasets.dvs_lip import DVSLip
+from neurodata.datasets.es_imagenet import ESImageNet
 from neurodata.datasets.folder import EventFolder, read_labels_file
+from neurodata.datasets.nav_gesture import NAVGestureSit, NAVGestureWalk
+from neurodata.datasets.ncaltech101 import NCaltech101
+from neurodata.datasets.ncars import NCARS
 from neurodata.datasets.nmnist import NMNIST
+from neurodata.datasets.poker_dvs import POKERDVS
+from neurodata.datasets.shd import SHD, SSC
 from neurodata.registry import Registry
 
 DATASETS: Registry[type[EventDataset]] = Registry("dataset")
-for _cls in (DVS128Gesture, CIFAR10DVS, NMNIST):
+for _cls in (
+    DVS128Gesture,
+    CIFAR10DVS,
+    NMNIST,
+    NCaltech101,
+    ASLDVS,
+    NAVGestureWalk,
+    NAVGestureSit,
+    ESImageNet,
+    SHD,
+    SSC,
+    NCARS,
+    POKERDVS,
+    DVSLip,
+):
     DATASETS.add(_cls.name, _cls)
 
 __all__ = [
+    "ASLDVS",
     "CIFAR10DVS",
     "DATASETS",
+    "NCARS",
     "NMNIST",
+    "POKERDVS",
+    "SHD",
+    "SSC",
     "DVS128Gesture",
+    "DVSLip",
+    "ESImageNet",
     "EventDataset",
     "EventFolder",
+    "NAVGestureSit",
+    "NAVGestureWalk",
+    "NCaltech101",
     "create_sub_dataset",
     "get_dataset",
     "list_datasets",

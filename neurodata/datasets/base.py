@@ -36,8 +36,16 @@ from neurodata.datasets.prepared import EVENTS_NP, VERSION_SUFFIX, PreparedSourc
 from neurodata.datasets.source import Source, ensure_writable, tree_digest
 from neurodata.download import Resource, download_file, verify_file
 from neurodata.errors import DatasetNotFoundError, NeurodataError
-from neurodata.events import SensorSize
-from neurodata.spec import EVENTS_FORMAT_VERSION, FrameSpec, Representation, SparseCounts, Windows, parse_representation
+from neurodata.events import SensorSize, one_d_frames
+from neurodata.spec import (
+    EVENTS_FORMAT_VERSION,
+    Counts,
+    FrameSpec,
+    Representation,
+    SparseCounts,
+    Windows,
+    parse_representation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +127,8 @@ class EventDataset:
     """Base of DVS128Gesture, CIFAR10DVS, NMNIST and EventFolder; SpikingJelly-compatible constructor.
 
     Items are ``(events, label)`` with events a dict of t, x, y, p arrays (``data_type='event'``), or
-    ``(frames, label)`` with frames float32 `[T, 2, H, W]` (``data_type='frame'``), after `transform` /
-    `target_transform`.
+    ``(frames, label)`` with frames float32 `[T, 2, H, W]` (``data_type='frame'``; `[T, 1, W]` for a 1-D sensor,
+    SHD's say), after `transform` / `target_transform`.
 
     The raw files are the archives in ``root/download`` or, without them, a tree already extracted under
     ``root`` (see `locate`). Event stores and frame caches go under ``cache_dir`` (default: `root`).
@@ -332,9 +340,10 @@ class EventDataset:
 
     @classmethod
     def _manual_message(cls, root: Path, r: Resource) -> str:
+        digest = f" (md5 {r.md5})" if r.md5 else f" (sha256 {r.sha256})" if r.sha256 else ""
         return (
             f"{cls.name}: {r.filename} cannot be downloaded by script. {r.manual or ''} "
-            f"Put it at {root / 'download' / r.filename} (md5 {r.md5}), then run again"
+            f"Put it at {root / 'download' / r.filename}{digest}, then run again"
             + cls._tree_hint(root)
             + "."
         ).replace("  ", " ")
@@ -482,6 +491,8 @@ class EventDataset:
         part, i = self._locate(int(index))
         if self._frames is not None:
             data: Any = self._frames[part].read(i, np.float32)
+            if self.sensor.is_1d and self.spec.custom is None:
+                data = one_d_frames(data, polarity_channels=isinstance(self.spec.representation, Counts | None))
             if isinstance(self.spec.representation, SparseCounts):
                 data = integrate.to_sparse_coo(data)
         else:
@@ -501,7 +512,12 @@ class EventDataset:
         write per sample instead of an allocation, a write and a copy. The array's memory is recycled
         (`neurodata.buffers`) once the batch and everything made from it are gone.
         """
-        if self._frames is None or self.transform is not None or isinstance(self.spec.representation, SparseCounts):
+        if (
+            self._frames is None
+            or self.transform is not None
+            or isinstance(self.spec.representation, SparseCounts)
+            or self.sensor.is_1d  # frames [T, 1, W] are views of [T, 2, 1, W]: no padded batch to hand on
+        ):
             return [self[i] for i in indices]
         where = [self._locate(int(i)) for i in indices]
         lengths = [self._frames[part].length(i) for part, i in where]

@@ -11,13 +11,18 @@ aedat31     cAER AEDAT 3.1 (DVS128 Gesture)                 .aedat            -
 atis_bin    ATIS 40-bit .bin (N-MNIST, N-Caltech101)        .bin              -
 aedat4      iniVation AEDAT 4.0                             .aedat4           formats
 es          Event Stream                                    .es               formats
-dat         Prophesee .dat (CD events)                      .dat              formats
+dat         Prophesee/ATIS .dat TD (N-CARS, NAV Gesture)    .dat              -
 evt         Prophesee EVT 2/3                               .raw              formats
+mat         MATLAB 5 / 7.3 x, y, ts, pol (ASL-DVS)          .mat              datasets
+npy         numpy events: fields or columns t, x, y, p      .npy              -
+            (DVS-Lip, POKER-DVS)
+es_imagenet ES-ImageNet .npz (pos / neg rows y, x, t)       .npz              -
+spikes_h5   SHD / SSC HDF5 (spikes/times, units, labels)    .h5               -
 ==========  ==============================================  ================  =========
 
-"formats" is the optional extra (dv-processing, faery). Decoding problems raise a `DecodeError`
-subclass naming the file and byte offset; a file cut short gives its complete events and a
-`TruncatedFileWarning`.
+"formats" is the optional extra (dv-processing, faery); "datasets" is scipy (MATLAB 5 files). Decoding
+problems raise a `DecodeError` subclass naming the file and byte offset; a file cut short gives its
+complete events and a `TruncatedFileWarning`.
 """
 
 from __future__ import annotations
@@ -52,28 +57,55 @@ from neurodata.io.atis_bin import (
     read_atis_bin,
     write_atis_bin,
 )
+from neurodata.io.matlab import read_mat_events, write_mat_events
+from neurodata.io.numpy_events import (
+    decode_es_imagenet,
+    decode_npy_events,
+    encode_es_imagenet,
+    encode_npy_events,
+    read_es_imagenet,
+    read_npy_events,
+    write_es_imagenet,
+    write_npy_events,
+)
 from neurodata.io.optional import (
     read_aedat4,
-    read_dat,
     read_es,
     read_evt,
     write_aedat4,
-    write_dat,
     write_es,
     write_evt,
 )
+from neurodata.io.prophesee_dat import (
+    decode_dat,
+    encode_dat,
+    read_dat_header,
+    read_prophesee_dat,
+    write_prophesee_dat,
+)
+from neurodata.io.spikes_h5 import SpikeFile, read_spikes_h5, write_spikes_h5, write_spikes_h5_events
+
+read_dat = read_prophesee_dat
+write_dat = write_prophesee_dat
 
 __all__ = [
     "FORMATS",
     "Format",
+    "SpikeFile",
     "aedat31_header",
     "aedat31_packet",
     "decode_aedat2",
     "decode_aedat31",
     "decode_atis_bin",
+    "decode_dat",
+    "decode_es_imagenet",
+    "decode_npy_events",
     "encode_aedat2",
     "encode_aedat31",
     "encode_atis_bin",
+    "encode_dat",
+    "encode_es_imagenet",
+    "encode_npy_events",
     "load_ATIS_bin",
     "load_aedat_v3",
     "read_aedat2",
@@ -81,9 +113,15 @@ __all__ = [
     "read_aedat31",
     "read_atis_bin",
     "read_dat",
+    "read_dat_header",
     "read_es",
+    "read_es_imagenet",
     "read_events",
     "read_evt",
+    "read_mat_events",
+    "read_npy_events",
+    "read_prophesee_dat",
+    "read_spikes_h5",
     "sniff_format",
     "write_aedat2",
     "write_aedat4",
@@ -91,8 +129,14 @@ __all__ = [
     "write_atis_bin",
     "write_dat",
     "write_es",
+    "write_es_imagenet",
     "write_events",
     "write_evt",
+    "write_mat_events",
+    "write_npy_events",
+    "write_prophesee_dat",
+    "write_spikes_h5",
+    "write_spikes_h5_events",
 ]
 
 
@@ -116,14 +160,31 @@ FORMATS: dict[str, Format] = {
         Format("atis_bin", "ATIS 40-bit .bin", (".bin",), read_atis_bin, write_atis_bin),
         Format("aedat4", "iniVation AEDAT 4.0", (".aedat4",), read_aedat4, write_aedat4, optional=True),
         Format("es", "Event Stream", (".es",), read_es, write_es, optional=True),
-        Format("dat", "Prophesee .dat", (".dat",), read_dat, write_dat, optional=True),
+        Format("dat", "Prophesee/ATIS .dat TD", (".dat",), read_prophesee_dat, write_prophesee_dat),
         Format("evt", "Prophesee EVT 2/3", (".raw",), read_evt, write_evt, optional=True),
+        Format("mat", "MATLAB x, y, ts, pol", (".mat",), read_mat_events, write_mat_events),
+        Format("npy", "numpy events (t, x, y, p)", (".npy",), read_npy_events, write_npy_events),
+        Format("es_imagenet", "ES-ImageNet .npz", (".npz",), read_es_imagenet, write_es_imagenet),
+        Format("spikes_h5", "SHD/SSC HDF5", (".h5", ".hdf5"), read_spikes_h5, write_spikes_h5_events),
     )
 }
 
 _AEDAT_VERSIONS = {b"2.0": "aedat2", b"3.1": "aedat31", b"4.0": "aedat4"}
 # extensions that name one format; ".aedat" does not (2.0 and 3.1 share it) and needs the magic line
-_BY_EXTENSION = {".bin": "atis_bin", ".aedat4": "aedat4", ".es": "es", ".dat": "dat", ".raw": "evt"}
+_BY_EXTENSION = {
+    ".bin": "atis_bin",
+    ".aedat4": "aedat4",
+    ".es": "es",
+    ".dat": "dat",
+    ".raw": "evt",
+    ".mat": "mat",
+    ".npy": "npy",
+    ".npz": "es_imagenet",
+    ".h5": "spikes_h5",
+    ".hdf5": "spikes_h5",
+}
+# magic bytes that name one format, whatever the extension
+_MAGIC = ((b"MATLAB 5.0 MAT-file", "mat"), (b"\x93NUMPY", "npy"), (b"\x89HDF\r\n\x1a\n", "spikes_h5"))
 
 
 def _get(format: str) -> Format:
@@ -153,6 +214,11 @@ def sniff_format(path: PathLike) -> str:
         )
     if head.startswith(b"Event Stream"):
         return "es"
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if head.startswith(b"PK\x03\x04") and suffix == ".npz":
+        return "es_imagenet"
     if suffix in _BY_EXTENSION:
         return _BY_EXTENSION[suffix]
     if head.startswith(b"%"):

@@ -200,11 +200,15 @@ class NeuromorphicDatasetFolder(torch.utils.data.Dataset):
             return None
         return listing
 
+    def _folders_on_disk(self, folders: list[str]) -> list[str]:
+        """SpikingJelly's class folders, sorted: those of every class (a subclass may keep only some)."""
+        return sorted(set(folders))
+
     def _order_as_spikingjelly(self, with_length: bool) -> None:
         core = self._core_data
         assert core is not None
         folders = self._class_folders()
-        self.classes = sorted(set(folders))
+        self.classes = self._folders_on_disk(folders)
         rank = {c: k for k, c in enumerate(self.classes)}
         labels = core.targets.tolist()
         stems = self._names_of([core.metadata(i) for i in range(len(core))], labels)

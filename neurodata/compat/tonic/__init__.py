@@ -1,12 +1,13 @@
 """``tonic`` under its own names: ``import neurodata.compat.tonic as tonic``.
 
-Submodules: `transforms` (with `transforms.functional`), `functional`, `slicers`, `io`, `collation`; and
+Submodules: `transforms` (with `transforms.functional`), `functional`, `slicers`, `io`, `collation`,
+`datasets`; and
 `SlicedDataset`, `DiskCachedDataset` / `CachedDataset`, `MemoryCachedDataset`. Each is a thin layer over
 neurodata's own functions (`neurodata.functional`, `neurodata.split`, `neurodata.io`); the mapping and the
 deliberate differences from Tonic 1.7 are in ``docs/compat.md``.
 """
 
-from neurodata.compat.tonic import collation, functional, io, slicers, transforms
+from neurodata.compat.tonic import collation, datasets, functional, io, slicers, transforms
 from neurodata.compat.tonic.datasets_cache import CachedDataset, DiskCachedDataset, MemoryCachedDataset
 from neurodata.compat.tonic.sliced_dataset import SlicedDataset
 
@@ -18,6 +19,7 @@ __all__ = [
     "MemoryCachedDataset",
     "SlicedDataset",
     "collation",
+    "datasets",
     "functional",
     "io",
     "slicers",
