@@ -183,12 +183,24 @@ def verify(
     labels: LabelsOption = None,
     classes: ClassesOption = None,
     format: FormatOption = None,
+    caches: Annotated[bool, typer.Option("--cache", help="Check every stored sample of the event stores and frame "
+                                         "caches instead, and rebuild only the damaged files.")] = False,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="With --cache: where the caches were put "  # noqa: UP045
+                                                      "(prepare's --cache; default: the root).")] = None,
 ) -> None:
     """Check NAME's downloaded files against their checksums (never moving or deleting them).
 
     For an extracted tree or a folder of recordings: check that every file is there and of a known format.
+    With --cache: check the caches sample by sample and repair them.
     """
     kind, what = resolve(name)
+    if caches and kind not in ("folder", "file"):
+        report = what.verify_cache(_root(what.name, root), progress=_progress(), cache_dir=cache_dir)
+        for line in report.lines():
+            typer.echo(line)
+        if not report.ok:
+            raise typer.Exit(code=1)
+        return
     if kind in ("folder", "file"):
         from neurodata.datasets.folder import scan_folder
         from neurodata.io import sniff_format

@@ -178,39 +178,75 @@ def download_file(
     Returns:
         `dest`, complete and verified.
 
-    Raises:
-        ChecksumError: the downloaded bytes do not match (the file is moved aside, see `verify_file`).
-        DownloadError: every mirror failed; the message says how each failed.
-    """
-    import requests
+    Any failure of a mirror, a checksum mismatch included, moves on to the next one.
 
+    Raises:
+        ChecksumError: every mirror served bytes that do not match (the last copy is moved aside, see
+            `verify_file`); the message gives each mirror's result.
+        DownloadError: every mirror failed, some otherwise; the message says how each failed.
+    """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists():
         verify_file(dest, md5=md5, sha256=sha256)
         return dest
     part = dest.with_name(dest.name + ".part")
+    aside = dest.with_name(dest.name + ".corrupt")
     failures: list[str] = []
+    mismatches = 0
     for url in urls:
-        for attempt in range(retries + 1):
-            try:
-                _fetch_once(url, part, timeout, progress, size)
+        # a .part left by an earlier attempt (or another mirror) is resumed; if the result then fails its
+        # checksum, the mirror gets one more try from the first byte before the next mirror is asked
+        fresh_try = part.exists() and part.stat().st_size > 0
+        while True:
+            error = _fetch_with_retries(url, dest, part, retries, backoff, timeout, progress, size, failures)
+            if error is not None:
                 break
-            except (OSError, requests.RequestException) as err:
-                failures.append(f"{url} (try {attempt + 1}): {err}")
-                log.warning("download of %s from %s failed: %s", dest.name, url, err)
-                if attempt < retries:
-                    time.sleep(backoff * 2**attempt)
-        else:
-            continue
-        if part.exists():
-            # verified under the .part name, so `dest` never exists unverified, even after a crash
-            verify_file(part, md5=md5, sha256=sha256, aside=dest.with_name(dest.name + ".corrupt"))
+            if not part.exists():
+                failures.append(f"{url}: the server sent nothing")
+                break
+            try:
+                # verified under the .part name, so `dest` never exists unverified, even after a crash
+                verify_file(part, md5=md5, sha256=sha256, aside=aside)
+            except ChecksumError as err:
+                failures.append(f"{url}: {err}")
+                log.warning("download of %s from %s: %s", dest.name, url, err)
+                if fresh_try:
+                    fresh_try = False
+                    continue
+                mismatches += 1
+                break
             part.replace(dest)
             log.info("downloaded %s", dest)
             return dest
+    detail = "\n  ".join(failures or ["no URL given"])
+    if urls and mismatches == len(urls):
+        raise ChecksumError(
+            f"{dest.name}: every mirror served a file with the wrong checksum; tried:\n  {detail}\n"
+            f"The last one is at {aside}; if this repeats, the dataset's files changed upstream."
+        )
     raise DownloadError(
-        f"could not download {dest.name}; tried:\n  "
-        + "\n  ".join(failures or ["no URL given"])
+        f"could not download {dest.name}; tried:\n  {detail}"
         + f"\nA partial file, if any, stays at {part} and the next attempt resumes it."
     )
+
+
+def _fetch_with_retries(
+    url: str, dest: Path, part: Path, retries: int, backoff: float, timeout: float, progress: bool,
+    size: int | None, failures: list[str],
+) -> str | None:
+    """Fetch `url` into `part` with ``retries`` more tries on failure; the last error (None: fetched)."""
+    import requests
+
+    error = None
+    for attempt in range(retries + 1):
+        try:
+            _fetch_once(url, part, timeout, progress, size)
+            return None
+        except (OSError, requests.RequestException, ValueError) as err:
+            error = f"{url} (try {attempt + 1}): {err}"
+            failures.append(error)
+            log.warning("download of %s from %s failed: %s", dest.name, url, err)
+            if attempt < retries:
+                time.sleep(backoff * 2**attempt)
+    return error

@@ -33,10 +33,12 @@ import numpy as np
 from neurodata.events import SensorSize
 
 # bump when the integration kernels change what they compute, or the cache's file layout changes: old
-# caches then stop matching (2: counts stored with `neurodata.framecodec`; 3: its streams became Zstandard)
-FRAMES_FORMAT_VERSION = 3
-# bump when the event store's layout changes: its folder name carries it (2: `neurodata.eventcodec` columns)
-EVENTS_FORMAT_VERSION = 2
+# caches then stop matching (2: counts stored with `neurodata.framecodec`; 3: its streams became Zstandard;
+# 4: checksummed sample files, `neurodata.store`)
+FRAMES_FORMAT_VERSION = 4
+# bump when the event store's layout changes: its folder name carries it (2: `neurodata.eventcodec` columns;
+# 3: checksummed sample files)
+EVENTS_FORMAT_VERSION = 3
 # bump when a representation kernel (voxel grid, time surface, ...) changes what it computes; it enters
 # the key of every spec with a representation, and of no other
 REPRESENTATIONS_VERSION = 1

@@ -212,6 +212,7 @@ def _load_checkpoint(path: Path) -> dict[str, Any]:
 
 
 def _from_checkpoint(checkpoint: Path) -> tuple[Any, dict[str, Any]]:
+    from snnmodels.train import load_model_state
     from snnmodels.train.finetune import load_pretrained, replace_head
 
     ckpt = _load_checkpoint(checkpoint)
@@ -222,11 +223,8 @@ def _from_checkpoint(checkpoint: Path) -> tuple[Any, dict[str, Any]]:
         net = build_model(meta["model"], meta["num_classes"], tuple(meta["frame_shape"]), meta.get("model_args", {}))
     else:
         raise UsageError(f"{checkpoint} does not say which model it holds (no meta.model); was it written by train?")
-    try:
-        net.load_state_dict(ckpt["model"])
-    except RuntimeError as err:
-        raise UsageError(f"{checkpoint}: its weights do not fit {meta.get('model') or meta.get('nir_source')} "
-                         f"({one_line(err)[:200]})") from None
+    # a CheckpointError naming the file and the model when the weights do not fit
+    load_model_state(net, ckpt["model"], checkpoint, meta.get("model") or meta.get("nir_source"))
     return net, meta
 
 
@@ -309,16 +307,20 @@ def train(
     labels: LabelsOpt = None,
     sensor: SensorOpt = None,
     classes: ClassesOpt = None,
+    seed: Annotated[Optional[int], typer.Option(help="Override the config's seed (weights, data, dropout).")] = None,  # noqa: UP045
 ) -> None:
     """Train a zoo model on a prepared (or preparable) dataset; prints the accuracy of the checkpoint it names."""
+    from snnmodels.train import seed_everything
+
     check_folder(out, "--out")
     split, folder = SplitOptions(split_scheme, train_ratio, split_seed), FolderOptions(labels, sensor, classes)
     if resume and not (out / "last.pt").is_file():
         raise UsageError(f"--resume: {out / 'last.pt'} does not exist; train without --resume first")
-    cfg = _config(config, epochs=epochs, batch_size=batch_size, lr=lr, device=device)
+    cfg = _config(config, epochs=epochs, batch_size=batch_size, lr=lr, device=device, seed=seed)
     tr, te, n_classes, shape = frame_datasets(dataset, root, frames, split_by, duration, downsample, cache=cache,
                                               split=split, folder=folder)
     extra = _parse_kv(model_arg)
+    seed_everything(cfg.seed)  # before the model is built: its initial weights come from the seed too
     net = build_model(model, n_classes, shape, extra)
     meta = {"model": model, "model_args": extra, "num_classes": n_classes, "frame_shape": list(shape),
             **_data_meta(dataset, root, cache, split, folder, downsample, tr.spec)}
@@ -368,6 +370,7 @@ def finetune(
 
     Prints the test accuracy before and after, so that a fine-tuning that made things worse shows.
     """
+    from snnmodels.train import seed_everything
     from snnmodels.train.finetune import head_name, replace_head
 
     check_folder(out, "--out")
@@ -392,6 +395,7 @@ def finetune(
         raise UsageError("--model-arg does not apply to a NIR graph (its architecture is in the file)")
     if src.endswith(".pt"):
         _load_checkpoint(Path(src))  # a clear error for a file that is not one of ours
+    seed_everything(_config(None).seed)  # the new head's initial weights come from the run's seed
     net = replace_head(_pretrained(src, model, dt, extra), n_classes)
     cfg = _config(None, epochs=epochs, batch_size=batch_size, lr=lr, backbone_lr_scale=backbone_lr_scale,
                   freeze_backbone=freeze_backbone, head_prefix=head_name(net), device=device)
@@ -417,8 +421,8 @@ def _pretrained(src: str, model: str | None, dt: float | None, extra: dict[str, 
         return load_pretrained(src, model=model, dt=dt, **extra)
     try:
         return load_pretrained(src, dt=dt)
-    except ExportError:
-        raise
+    except ExportError as err:  # names the file and what is wrong with it
+        raise UsageError(f"--from {one_line(err)}") from None
     except (KeyError, TypeError, OSError, ValueError, AttributeError) as err:
         raise UsageError(f"--from {src} is not a NIR graph that can be imported ({type(err).__name__}: "
                          f"{one_line(err)[:200]}); give a file written by nir.write") from None
@@ -552,6 +556,7 @@ def _demo(out: Path, epochs: int, seed: int) -> None:
     from neurodata import synth
     from neurodata.show import play_frame
     from snnmodels.export import write_nir
+    from snnmodels.train import seed_everything
 
     start = time.perf_counter()
     root = out / "dvs128-gesture"
@@ -564,6 +569,7 @@ def _demo(out: Path, epochs: int, seed: int) -> None:
     play_frame(tr[0][0], out / "sample.gif")
     # the PLIF paper's N-MNIST net fits 32x32 frames; average pooling keeps it exportable to NIR
     extra = {"channels": 16, "avgpool": True}
+    seed_everything(seed)  # before the model is built: its initial weights come from the seed too
     net = build_model("nmnist_net", classes, shape, extra)
     meta = {"model": "nmnist_net", "model_args": extra, "num_classes": classes, "frame_shape": list(shape),
             **_data_meta("dvs128-gesture", root, None, SplitOptions(), FolderOptions(), 4, tr.spec)}

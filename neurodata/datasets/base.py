@@ -29,14 +29,14 @@ from neurodata.cache import (
     build_frame_cache,
     decode_all,
     file_lock,
-    frames_dir,
     write_event_store,
 )
 from neurodata.datasets.prepared import EVENTS_NP, VERSION_SUFFIX, PreparedSource, prepared_source
 from neurodata.datasets.source import Source, ensure_writable, tree_digest
 from neurodata.download import Resource, download_file, verify_file
-from neurodata.errors import DatasetNotFoundError, NeurodataError
+from neurodata.errors import CacheError, DatasetNotFoundError, NeurodataError
 from neurodata.events import SensorSize, one_d_frames
+from neurodata.keys import function_key
 from neurodata.spec import (
     EVENTS_FORMAT_VERSION,
     Counts,
@@ -169,6 +169,7 @@ class EventDataset:
         representation: Representation | str | None = None,
         windows: Windows | None = None,
         cache_dir: str | Path | None = None,
+        cache_key: str | None = None,
     ) -> None:
         if data_type not in ("event", "frame"):
             raise ValueError(f"data_type must be 'event' or 'frame', got {data_type!r}")
@@ -197,9 +198,7 @@ class EventDataset:
         if data_type == "frame":
             custom_name = None
             if custom_integrate_function is not None:
-                custom_name = custom_integrated_frames_dir_name or getattr(
-                    custom_integrate_function, "__qualname__", repr(custom_integrate_function)
-                )
+                custom_name = _custom_key(custom_integrate_function, custom_integrated_frames_dir_name, cache_key)
             self.spec = FrameSpec(
                 frames_number=frames_number,
                 split_by=split_by,
@@ -228,11 +227,14 @@ class EventDataset:
             cache_dir=self.cache_root,
             source=self.source,
         )
-        self._events = [EventStore(stores[s]) for s in wanted]
+        version = self.dataset_version(self.root, self.source, self.cache_root)
+        sources = {"sources": self._sources_record(self.root, self.source, version)}
+        events = {s: EventStore(p, expect=sources) for s, p in stores.items()}
+        self._events = [events[s] for s in wanted]
         self._frames: list[FrameReader] | None = None
         if self.spec is not None:
-            entry = self._build_frames(stores, custom_integrate_function)
-            self._frames = [FrameReader(entry / f"{s}.h5") for s in wanted]
+            entry = self._build_frames(events, custom_integrate_function)
+            self._frames = [FrameReader(entry / f"{s}.nds", spec=self.spec, source=events[s].digest) for s in wanted]
         self._bounds = np.cumsum([0] + [len(s) for s in self._events])
         self._index: np.ndarray | None = None  # a subset of the stores' samples (partitions)
         self.targets = np.concatenate([s.labels for s in self._events]).astype(np.int64)
@@ -356,12 +358,48 @@ class EventDataset:
         return f", or put the extracted files ({cls.tree_layout}) under {where}"
 
     @classmethod
+    def _sources(cls, root: Path) -> dict[str, str]:
+        """Each resource's file name -> its digests: what its extraction and the event stores are keyed by."""
+        return {
+            r.filename: ",".join(f"{a}:{d.lower()}" for a, d in (("md5", r.md5), ("sha256", r.sha256)) if d)
+            for r in cls.resources_for(root)
+        }
+
+    @classmethod
+    def _sources_record(cls, root: Path, source: Source, version: str) -> str:
+        """What the event stores were decoded from, as stored in (and required of) them: the digests of the
+        archives, the listing digest of an extracted tree, or SpikingJelly's ``events_np`` (whose files carry no
+        digests; its folder's presence is what `dataset_version` keys)."""
+        if version.endswith(VERSION_SUFFIX):
+            return json.dumps([[EVENTS_NP, "decoded by SpikingJelly"]])
+        if source.kind == "tree":
+            return json.dumps([["tree", str(source.key)]])
+        return json.dumps(sorted(cls._sources(root).items()))
+
+    @classmethod
     def extract(cls, root: Path, archives: list[Path]) -> Path:
-        """Extract the archives into ``root/extract`` (each into place atomically); return that folder."""
+        """Extract the archives into ``root/extract`` (each into place atomically); return that folder.
+
+        Each extraction records its archive's digests: one made from other archives is extracted again.
+        """
         out = root / "extract"
+        sources = cls._sources(root)
         for a in archives:
-            extract_archive(a, out / a.name.split(".")[0])
+            extract_archive(a, out / a.name.split(".")[0], source=sources.get(a.name))
         return out
+
+    @classmethod
+    def verify_cache(
+        cls, root: str | Path, *, repair: bool = True, progress: bool = True, cache_dir: str | Path | None = None
+    ) -> Any:
+        """Check every stored sample of the caches under `root` (or `cache_dir`); with `repair`, rebuild the
+        damaged files only.
+
+        Returns a `neurodata.datasets.repair.CacheReport`; see `neurodata.datasets.repair.verify_cache`.
+        """
+        from neurodata.datasets.repair import verify_cache
+
+        return verify_cache(cls, root, repair=repair, progress=progress, cache_dir=cache_dir)
 
     @classmethod
     def events_dir(
@@ -378,7 +416,7 @@ class EventDataset:
     @classmethod
     def _prepared(cls, root: Path, version: str, cache_dir: str | Path | None = None) -> PreparedSource | None:
         """SpikingJelly's decoded copy of the raw files (``events_np``), used when our own store is absent."""
-        if all((cls._events_dir(cache_dir or root, version) / f"{s}.h5").exists() for s in cls.splits):
+        if all((cls._events_dir(cache_dir or root, version) / f"{s}.nds").exists() for s in cls.splits):
             return None
         return prepared_source(cls.name, cls.sensor, root)
 
@@ -402,13 +440,17 @@ class EventDataset:
         source = source or cls.locate(root)
         version = cls.dataset_version(root, source, cache_dir)
         out = cls._events_dir(cache_dir or root, version)
-        stores = {s: out / f"{s}.h5" for s in cls.splits}
-        if all(p.exists() for p in stores.values()):
+        stores = {s: out / f"{s}.nds" for s in cls.splits}
+        sources = cls._sources_record(root, source, version)
+        if all(_store_is_current(p, sources) for p in stores.values()):
             return stores
         ensure_writable(out.parent, f"the event stores of {cls.name}")
         with file_lock(out.with_name(out.name + ".lock")):
-            if all(p.exists() for p in stores.values()):
+            stale = [p for p in stores.values() if not _store_is_current(p, sources)]
+            if not stale:
                 return stores
+            for p in stale:  # ours, stale or damaged: decoded again below (a kill now only leaves them missing)
+                p.unlink(missing_ok=True)
             prepared = prepared_source(cls.name, cls.sensor, root) if version.endswith(VERSION_SUFFIX) else None
             if prepared is not None:
                 log.info("%s: reading SpikingJelly's decoded events in %s", cls.name, prepared.folder)
@@ -434,16 +476,13 @@ class EventDataset:
                 workers=workers,
                 progress=progress,
                 origin="raw" if prepared is None else EVENTS_NP,
+                sources=sources,
             )
         return stores
 
-    def _build_frames(self, stores: dict[str, Path], custom: Callable[..., Any] | None) -> Path:
+    def _build_frames(self, events: dict[str, EventStore], custom: Callable[..., Any] | None) -> Path:
         assert self.spec is not None
         sensor = self.sensor
-        entry = frames_dir(self.cache_root, self.spec)
-        if (entry / "spec.json").exists():
-            return entry
-        events = {split: EventStore(path) for split, path in stores.items()}
         total = sum(int(s.offsets[-1]) for s in events.values())
         parallel = total >= _PARALLEL_MIN_EVENTS and (custom is None or _picklable(custom))
         with _Workers(self.workers, self.progress) as pool:
@@ -460,7 +499,8 @@ class EventDataset:
                 )
                 for split, store in events.items()
             }
-            return build_frame_cache(self.cache_root, self.spec, plan, self.spec.frame_shape(sensor))
+            sources = {split: store.digest for split, store in events.items()}
+            return build_frame_cache(self.cache_root, self.spec, plan, self.spec.frame_shape(sensor), sources=sources)
 
     # ------------------------------------------------------------------ subclass hooks
 
@@ -592,10 +632,12 @@ def decode_into_stores(
     workers: int,
     progress: bool,
     origin: str = "raw",
+    sources: str = "",
 ) -> None:
     """Write each missing store of `stores` (split -> path) from ``decode(task)`` over ``tasks_of(split)``.
 
-    `origin` is recorded in the store ("raw": decoded by our readers; SpikingJelly's "events_np")."""
+    `origin` is recorded in the store ("raw": decoded by our readers; SpikingJelly's "events_np"), and
+    `sources`, what the stores are decoded from (`EventDataset._sources_record`), which opening requires."""
     with _Workers(workers, progress) as pool:
         for split, path in stores.items():
             if path.exists():
@@ -605,9 +647,32 @@ def decode_into_stores(
                 path,
                 (s for batch in results for s in batch),
                 (sensor.height, sensor.width),
-                attrs={"dataset": name, "split": split, "source": origin},
+                attrs={"dataset": name, "split": split, "source": origin, "sources": sources},
             )
             log.info("%s %s: event store %s", name, split, path)
+
+
+def _store_is_current(path: Path, sources: str) -> bool:
+    """True if the event store `path` exists, is intact and was decoded from what `sources` names."""
+    if not path.exists():
+        return False
+    try:
+        EventStore(path, expect={"sources": sources}).close()
+    except CacheError as err:
+        log.warning("%s will be decoded again: %s", path, err)
+        return False
+    return True
+
+
+def _custom_key(fn: Callable[..., Any], name: str | None, cache_key: str | None) -> str:
+    """`FrameSpec.custom` for a custom integration function: its name and a digest of its code and values
+    (`neurodata.keys.function_key`), or the user's `cache_key`."""
+    label = name or getattr(fn, "__qualname__", type(fn).__name__)
+    if cache_key is not None:
+        if not isinstance(cache_key, str) or not cache_key:
+            raise ValueError(f"cache_key must be a non-empty string, got {cache_key!r}")
+        return f"{label}@key={cache_key}"
+    return f"{label}@{function_key(fn)}"
 
 
 def _picklable(fn: Callable[..., Any]) -> bool:

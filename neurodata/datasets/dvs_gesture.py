@@ -21,10 +21,20 @@ _BOX = (
 _DROPBOX = "https://www.dropbox.com/s/cct5kyilhtsliup/DvsGesture.tar.gz?dl=1"
 
 
+def _text(path: Path, holds: str) -> list[str]:
+    """The lines of the text file `path`; `DecodeError` naming it (and what it should hold) if it is not text."""
+    try:
+        return path.read_bytes().decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as err:
+        raise DecodeError(
+            f"{path}: byte {err.start} is not text ({err.reason}); {holds}: the file is damaged, or another file"
+        ) from None
+
+
 def read_labels_csv(path: Path) -> np.ndarray:
     """The rows ``(class, startTime_usec, endTime_usec)`` of a ``*_labels.csv`` as an `[R, 3]` int64 array."""
     rows = []
-    for k, line in enumerate(Path(path).read_text().splitlines()):
+    for k, line in enumerate(_text(Path(path), "a labels CSV holds lines class,startTime_usec,endTime_usec")):
         line = line.strip()
         if not line or (k == 0 and line.lower().startswith("class")):
             continue
@@ -87,7 +97,7 @@ class DVS128Gesture(EventDataset):
         if not listing:
             raise DatasetNotFoundError(f"{cls.name}: trials_to_{split}.txt not found under {extracted}")
         folder = listing[0].parent
-        names = [ln.strip() for ln in listing[0].read_text().splitlines() if ln.strip()]
+        names = [ln.strip() for ln in _text(listing[0], "it lists one recording per line") if ln.strip()]
         tasks = []
         for name in names:
             rec = folder / name

@@ -366,7 +366,7 @@ class EventFolder(EventDataset):
         from neurodata.cache import file_lock
 
         out = self.events_dir(Path(root), cache_dir=cache_dir)
-        stores = {s: out / f"{s}.h5" for s in self.splits}
+        stores = {s: out / f"{s}.nds" for s in self.splits}
         if not all(p.exists() for p in stores.values()):
             ensure_writable(out.parent, f"the event store of {self.scan.root}")
             with file_lock(out.with_name(out.name + ".lock")):
@@ -381,6 +381,7 @@ class EventFolder(EventDataset):
                     parallel=False,
                     workers=workers,
                     progress=progress,
+                    sources=self._sources_record(Path(root), self.locate(root), self.dataset_version(Path(root))),
                 )
         if self.sensor is None:
             store = EventStore(next(iter(stores.values())))

@@ -317,15 +317,52 @@ def from_nir(
         a `NIRNetwork`: ``forward(x [T, N, *input_shape]) -> [T, N, *output_shape]``.
 
     Raises:
-        ExportError: a node type that cannot be simulated, or a graph that cannot be scheduled.
+        ExportError: a file that is missing or not a NIR graph (HDF5 or not), a node that is malformed or
+            cannot be simulated, or a graph that cannot be scheduled; the message names the file and node.
     """
     nir = import_optional("nir", "from_nir")
-    if isinstance(graph, str | Path):
-        graph = nir.read(str(graph))
-    if not isinstance(graph, nir.NIRGraph):
-        graph = nir.NIRGraph.from_list(graph)
     if not dt > 0:
         raise ValueError(f"from_nir: dt must be > 0 seconds, got {dt!r}")
+    if first_step not in ("nothing", "rest"):  # an argument, checked before the graph's own errors are wrapped
+        raise ValueError(f"first_step must be 'nothing' or 'rest', got {first_step!r}")
+    get_surrogate(surrogate)
+    source = None
+    if isinstance(graph, str | Path):
+        source = Path(graph)
+        graph = _read(nir, source)
+    try:
+        if not isinstance(graph, nir.NIRGraph):
+            graph = nir.NIRGraph.from_list(graph)
+        return _build(graph, dt, fire_at_threshold, first_step, surrogate, dtype, device)
+    except ExportError as err:
+        raise ExportError(f"{source}: {err}") if source is not None else err from None
+    # a graph whose nodes lack fields or hold values of the wrong kind fails inside the converters
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as err:
+        where = f"{source}: " if source is not None else ""
+        raise ExportError(
+            f"{where}the NIR graph is malformed ({type(err).__name__}: {' '.join(str(err).split())[:300]}); "
+            "write it again with nir.write, or check the nodes it names"
+        ) from None
+
+
+def _read(nir: Any, path: Path) -> Any:
+    """``nir.read(path)``, or an `ExportError` naming the file and what is wrong with it."""
+    if not path.is_file():
+        raise ExportError(f"{path}: no such NIR file")
+    try:
+        return nir.read(str(path))
+    except Exception as err:  # h5py: OSError for non-HDF5 bytes; nir: KeyError/TypeError for HDF5 that is not NIR
+        detail = " ".join(str(err).split())[:300] or type(err).__name__
+        raise ExportError(
+            f"{path} cannot be read as a NIR graph by nir {getattr(nir, '__version__', '')} "
+            f"({type(err).__name__}: {detail}); give a file written by nir.write (an HDF5 file of a NIR graph)"
+        ) from None
+
+
+def _build(
+    graph: Any, dt: float, fire_at_threshold: bool, first_step: str, surrogate: str | Surrogate,
+    dtype: torch.dtype, device: torch.device | str | None,
+) -> NIRNetwork:
     nodes, edges = _inline(graph)
     ctx = {
         "dt": float(dt),
@@ -343,7 +380,12 @@ def from_nir(
             raise ExportError(
                 f"from_nir cannot simulate NIR node {name!r} of type {kind}; supported: {sorted(PRIMITIVES)}"
             )
-        modules[key[name]] = PRIMITIVES[kind](name, node, ctx)
+        try:
+            modules[key[name]] = PRIMITIVES[kind](name, node, ctx)
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as err:
+            raise ExportError(
+                f"NIR node {name!r} ({kind}) is malformed ({type(err).__name__}: {' '.join(str(err).split())[:200]})"
+            ) from None
     sane_edges = [(key[s], key[d]) for s, d in edges]
     top = {key[name] for name in graph.nodes if name in key}
     return NIRNetwork(

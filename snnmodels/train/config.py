@@ -28,7 +28,10 @@ class TrainConfig:
             of a `snnmodels.functional.LOSSES` entry, called as ``loss(output [T, B, C], labels, mask)``.
         grad_clip: max gradient norm (0 = off).
         amp: mixed precision on CUDA ('fp16' with a gradient scaler, or 'bf16'); ignored on CPU.
-        seed: seeds Python, numpy and torch; the data order of epoch e depends on (seed, e) only.
+        seed: seeds Python, numpy and torch when the `Trainer` is made (dropout, augmentation, DataLoader
+            workers); the data order of epoch e depends on (seed, e) only. The model's initial weights are
+            drawn before: ``snnmodels train`` seeds before building it, and Python code calls
+            `seed_everything` (seed) before building the model for a bit-identical run.
         deterministic: ask torch for deterministic kernels.
         num_workers: DataLoader worker processes.
         freeze_backbone: train only the head (the parameters of module `head_prefix`).

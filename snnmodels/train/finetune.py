@@ -157,7 +157,7 @@ def load_pretrained(
     if dt is not None and source not in WEIGHTS:
         raise ValueError(f"dt applies to NIR graphs only; {source!r} is not one")
     if source.endswith(".pt"):
-        from snnmodels.train.checkpoint import load_checkpoint
+        from snnmodels.train.checkpoint import load_checkpoint, load_model_state
 
         ckpt = load_checkpoint(path)
         meta = ckpt.get("meta") or {}
@@ -183,7 +183,7 @@ def load_pretrained(
             from snnmodels.export import avgpool_variant
 
             net = avgpool_variant(net)
-        net.load_state_dict(ckpt["model"])
+        load_model_state(net, ckpt["model"], path)
         return net
     if source in WEIGHTS and get_weights(source).format == "nir":
         from snnmodels.export import from_nir

@@ -28,13 +28,21 @@ from tqdm.auto import tqdm
 
 from snnmodels.base import reset_net
 from snnmodels.train import distributed as dist
-from snnmodels.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from snnmodels.train.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_model_state,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from snnmodels.train.config import TrainConfig
 from snnmodels.train.plot import plot_history
 
 __all__ = ["EpochStats", "EvalResult", "Trainer", "mean_over_time", "plot_history", "seed_everything", "time_mask"]
 
 log = logging.getLogger(__name__)
+_RESUMABLE = ("model", "optimizer", "scheduler", "scaler", "rng", "epoch", "best", "history")
 
 
 def seed_everything(seed: int) -> None:
@@ -377,14 +385,21 @@ class Trainer:
 
     def load(self, path: str | Path) -> None:
         """Restore a checkpoint written by this class (model, optimizer, scheduler, scaler, RNG, epoch)."""
-        ckpt = load_checkpoint(path, map_location=self.device)
-        self.model.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        self.scheduler.load_state_dict(ckpt["scheduler"])
-        self.scaler.load_state_dict(ckpt["scaler"])
-        set_rng_state(ckpt["rng"])
-        self.epoch, self.best = int(ckpt["epoch"]), float(ckpt["best"])
-        self.history = [EpochStats(**h) for h in ckpt["history"]]
+        ckpt = load_checkpoint(path, map_location=self.device, require=_RESUMABLE)
+        load_model_state(self.model, ckpt["model"], path)
+        try:
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            self.scheduler.load_state_dict(ckpt["scheduler"])
+            self.scaler.load_state_dict(ckpt["scaler"])
+            set_rng_state(ckpt["rng"])
+            self.epoch, self.best = int(ckpt["epoch"]), float(ckpt["best"])
+            self.history = [EpochStats(**h) for h in ckpt["history"]]
+        except (ValueError, KeyError, TypeError, RuntimeError, IndexError) as err:
+            raise CheckpointError(
+                f"checkpoint {path} cannot resume this run: its optimizer, scheduler, RNG or history state does "
+                f"not fit ({type(err).__name__}: {' '.join(str(err).split())[:200]}); resume with the config it "
+                "was written with, or start a new run"
+            ) from None
         log.info("resumed from %s after epoch %d", path, self.epoch)
 
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 
 import pytest
 
 from neurodata.events import SensorSize
 from neurodata.spec import (
+    FRAMES_FORMAT_VERSION,
     AveragedTimeSurface,
     BinaRep,
     Counts,
@@ -53,14 +56,27 @@ def test_invalid_specs_name_the_argument(kw: dict, message: str) -> None:
         FrameSpec(**kw)
 
 
+def _plain_key(version: int, **fields: object) -> str:
+    """The key of a spec without windows or representation, as written before they existed."""
+    payload = {"frames_number": None, "split_by": None, "duration": None, "custom": None, "dtype": "uint16",
+               "orientation": "default", "dataset_version": "1", **fields, "frames_format_version": version}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def test_keys_of_specs_without_representations_are_unchanged() -> None:
-    # the keys these specs had before windows and representations existed: their caches stay valid
-    assert FrameSpec(frames_number=16, split_by="number").key() == "a199beb8735fa342"
-    assert FrameSpec(duration=50000).key() == "30ac1b94480f0dbb"
-    assert FrameSpec(custom="f", dtype="float32").key() == "8f5a3d6526b64bb0"
+    # the formula reproduces the keys caches of format 3 had; windows and representations leave it alone,
+    # so only a format version bump (here 4: checksummed sample files) renames the cache entries
+    assert _plain_key(3, frames_number=16, split_by="number") == "a199beb8735fa342"
+    assert _plain_key(3, custom="f", dtype="float32") == "8f5a3d6526b64bb0"
+    v = FRAMES_FORMAT_VERSION
+    assert FrameSpec(frames_number=16, split_by="number").key() == _plain_key(v, frames_number=16, split_by="number")
+    assert FrameSpec(duration=50000).key() == _plain_key(v, duration=50000)
+    assert FrameSpec(custom="f", dtype="float32").key() == _plain_key(v, custom="f", dtype="float32")
     legacy = FrameSpec(frames_number=20, split_by="time", orientation="raw", dataset_version="1-sample-abc")
-    assert legacy.key() == "324bf4d06167694c"
-    assert FrameSpec(frames_number=16, split_by="number", representation=Counts()).key() == "a199beb8735fa342"
+    assert legacy.key() == _plain_key(v, frames_number=20, split_by="time", orientation="raw",
+                                      dataset_version="1-sample-abc")
+    counts = FrameSpec(frames_number=16, split_by="number", representation=Counts())
+    assert counts.key() == FrameSpec(frames_number=16, split_by="number").key()
 
 
 REPRESENTED = [

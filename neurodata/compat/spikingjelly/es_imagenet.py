@@ -69,7 +69,7 @@ class ESImageNet(NeuromorphicDatasetFolder):
         # SpikingJelly makes a folder per class of the train split (the test split copies that tree), and
         # labels by rank among them: a release without some class numbers them without it
         assert self._core_data is not None
-        store = self._core_data.events_dir(self.dataset_root) / "train.h5"
+        store = self._core_data.events_dir(self.dataset_root) / "train.nds"
         present = np.unique(EventStore(store).labels)
         return sorted({folders[int(k)] for k in present})
 

@@ -175,7 +175,7 @@ def test_wrong_checksum_is_refused_and_nothing_is_prepared(http_server: FileServ
         NMNIST(root, train=True, download=True, progress=False)
     assert not (root / "download" / "Train.zip").exists()
     assert (root / "download" / "Train.zip.corrupt").exists()
-    assert not (root / "events").exists() or not list((root / "events").rglob("*.h5"))
+    assert not (root / "events").exists() or not list((root / "events").rglob("*.nds"))
 
 
 def test_missing_manual_file_says_where_to_put_it(tmp_path: Path) -> None:

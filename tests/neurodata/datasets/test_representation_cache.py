@@ -55,7 +55,7 @@ def test_cached_representations_read_back_bit_identical(
     assert ds.spec is not None
     entry = root / "frames" / ds.spec.key()
     assert json.loads((entry / "spec.json").read_text()) == ds.spec.to_dict()
-    stored = FrameReader(entry / "train.h5")
+    stored = FrameReader(entry / "train.nds")
     again = NMNIST(root, train=True, data_type="frame", **kw)  # opens the cache, builds nothing
     for i in range(len(ds)):
         want = represent(events[i][0], 34, 34, ds.spec)  # computed afresh, in the spec's dtype

@@ -364,7 +364,7 @@ def test_missing_optional_package_is_named(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setitem(optional_io._MODULES, "dv-processing", "_no_such_module_dv")
     monkeypatch.setitem(optional_io._MODULES, "faery", "_no_such_module_faery")
     path = _write(tmp_path, "x.aedat4", b"#!AER-DAT4.0\r\n")
-    with pytest.raises(OptionalDependencyError, match=r"needs the optional package 'dv-processing' \(or 'faery'\)"):
+    with pytest.raises(OptionalDependencyError, match=r"needs the optional package 'faery' \(or 'dv-processing'\)"):
         read_events(path)
     with pytest.raises(OptionalDependencyError, match=r"needs the optional package 'faery': pip install"):
         read_events(path, backend="faery")
