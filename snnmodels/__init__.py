@@ -144,6 +144,7 @@ __all__ = [
     "model_entry",
     "models",
     "monitor",
+    "profile",
     "recurrent",
     "register_weights",
     "reset_net",
