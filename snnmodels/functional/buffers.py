@@ -11,7 +11,9 @@ aligned, huge pages where the kernel grants them, not counted by tracemalloc, li
 
 A block is lent as a tensor over a memoryview of it; the storage of that tensor, of its views, and of every
 saved or returned alias keeps the lease alive, so a block is reused only after the last of them is gone.
-Lent tensors hold stale data: their users write every element.
+Lent tensors hold stale data: their users write every element. Like any tensor over numpy memory they cannot
+be resized in place (``resize_``, an ``out=`` that needs a bigger tensor); everything else treats them as usual.
+`tensor_pool().clear()` gives the free blocks back to the system (after training, say).
 """
 
 from __future__ import annotations
