@@ -281,7 +281,8 @@ def run_pytest(root: Path, suite: Suite, site: Path) -> Outcome:
 
 def run_suite(suite: Suite, work: Path) -> tuple[Outcome, Outcome]:
     """Write both copies of the suite's files under ``work`` and run them: (peer, ours)."""
-    site = work / "site"
+    # one folder per suite: a plugin one suite needs (nengo's, say) must not load into another suite's pytest
+    site = work / "site" / suite.name
     install_plugins(suite.plugins, site)
     outcomes = []
     for copy in ("peer", "ours"):
