@@ -20,6 +20,7 @@ import neurodata as nd
 from neurodata import synth
 from neurodata.datasets import DATASETS, get_dataset
 from neurodata.events import one_d_frames
+from neurodata.store import MAGIC
 from tests.http_server import FileServer
 
 NEW = [
@@ -122,38 +123,51 @@ def test_download_verify_prepare_and_load(
 
 
 def _killed_prepare(name: str, root: str) -> None:
-    """Prepare `name` and die by SIGKILL in the middle of writing its first event store (forked child)."""
-    from neurodata import cache
+    """Prepare `name` and die by SIGKILL in the middle of writing its first event store (forked child): right
+    after the store's first sample reaches its temporary file."""
+    from neurodata import store
 
-    real = cache._BlobWriter.flush
+    stores = get_dataset(name).events_dir(Path(root))
+    real = store.SampleWriter._flush
 
-    def flush_then_die(self: cache._BlobWriter) -> None:
+    def flush_then_die(self: store.SampleWriter) -> None:
         real(self)
-        os.kill(os.getpid(), signal.SIGKILL)
+        if self.path.parent == stores:  # an event store (not ES-ImageNet's resumable shards beside it)
+            assert self._f is not None
+            self._f.flush()  # the bytes reach the file (a kill loses only what Python still buffers)
+            os.kill(os.getpid(), signal.SIGKILL)
 
-    cache._BlobWriter.flush = flush_then_die  # type: ignore[method-assign]
-    cache._BlobWriter._FLUSH = 1  # flush (and die) after the first sample
+    store.SampleWriter._flush = flush_then_die  # type: ignore[method-assign]
+    store.SampleWriter._FLUSH = 1  # flush (and die) after the first sample
     get_dataset(name).prepare_events(root, progress=False)
 
 
 @pytest.mark.parametrize("name", NEW)
 def test_prepare_killed_midway_is_redone(tmp_path: Path, name: str) -> None:
     cls = get_dataset(name)
-    manifest = json.loads(synth.make_sample(name, tmp_path, SIZE, seed=4).read_text())
-    child = multiprocessing.get_context("fork").Process(target=_killed_prepare, args=(name, str(tmp_path)))
+    root = tmp_path / "killed"
+    manifest = json.loads(synth.make_sample(name, root, SIZE, seed=4).read_text())
+    child = multiprocessing.get_context("fork").Process(target=_killed_prepare, args=(name, str(root)))
     child.start()
     child.join(60)
     assert child.exitcode == -signal.SIGKILL
-    store_dir = cls.events_dir(tmp_path)
-    assert not list(store_dir.glob("*.h5"))  # nothing looks finished
-    assert list(store_dir.glob(".*.partial-*"))  # the killed writer's leftovers
-    ds = _split_datasets(cls, tmp_path)
+    store_dir = cls.events_dir(root)
+    assert not list(store_dir.glob("*.nds"))  # nothing looks finished
+    leftovers = list(store_dir.glob(".*.nds.partial-*"))  # the killed writer's temporary, cut mid-write
+    assert len(leftovers) == 1
+    assert leftovers[0].read_bytes()[: len(MAGIC)] == MAGIC
+    assert leftovers[0].stat().st_size > len(MAGIC)  # it had begun writing samples
+    ds = _split_datasets(cls, root)
     assert {s: len(d) for s, d in ds.items()} == {s: v["count"] for s, v in manifest["expected"].items()}
+    assert {s: d.targets.tolist() for s, d in ds.items()} == {s: v["labels"] for s, v in manifest["expected"].items()}
     assert not list(store_dir.glob(".*.partial-*"))
-    again = _split_datasets(cls, tmp_path)  # from the stores, as they are
+    synth.make_sample(name, tmp_path / "fresh", SIZE, seed=4)
+    fresh = _split_datasets(cls, tmp_path / "fresh")  # the same miniature, prepared without a kill
     for split, d in ds.items():
+        assert len(d) == len(fresh[split])
         for i in range(len(d)):
-            a, b = d[i][0], again[split][i][0]
+            a, b = d[i][0], fresh[split][i][0]
+            assert d.metadata(i) == fresh[split].metadata(i)
             for k in ("t", "x", "y", "p"):
                 np.testing.assert_array_equal(a[k], b[k])
 

@@ -110,7 +110,10 @@ def test_optional_formats_cut_short_warn_and_give_the_complete_events(
         np.testing.assert_array_equal(read_events(path), events)
     cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(data[:-1])
-    with pytest.warns(TruncatedFileWarning, match=rf"cut\{suffix}: truncated at byte \d+: the file ends inside") as w:
+    # .dat is read by our own TD reader (N-CARS), which names the partial record as the core formats do
+    cut_inside = (rf"{len(data) - 8}: 7 bytes of an 8-byte event; returning the {len(events) - 1} events"
+                  if suffix == ".dat" else r"\d+: the file ends inside")
+    with pytest.warns(TruncatedFileWarning, match=rf"cut\{suffix}: truncated at byte {cut_inside}") as w:
         got = read_events(cut)
     assert len(w) == 1
     assert 0 < len(got) < len(events)
