@@ -13,7 +13,7 @@ digest on every read, and the tables, the stored spec, format version and source
 opens, so a damaged or stale file is a `CacheError`, never a wrong sample. Everything is written under a
 temporary name and renamed into place when complete; a file lock serialises concurrent builders of the same
 entry. An interrupted build leaves only temporaries, which the next build removes, so a half-written store
-is never read as valid. Readers open their HDF5 file lazily in each process, so datasets are safe in
+is never read as valid. Readers open their file lazily in each process, so datasets are safe in
 DataLoader worker processes.
 """
 
@@ -97,7 +97,7 @@ def write_event_store(
     *,
     attrs: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``(events, label, metadata)`` samples, in order, to the HDF5 event store `path`, atomically.
+    """Write ``(events, label, metadata)`` samples, in order, to the event store `path`, atomically.
 
     `events` are `EVENT_DTYPE` arrays of a ``sensor = (height, width)`` camera, stored compactly by
     `neurodata.eventcodec` (a coordinate outside the sensor or a polarity other than 0/1 raises
@@ -378,7 +378,7 @@ class FrameReader:
         """Read sample i's stored bytes now (checked against their digest); return a function that decodes
         them into `out` and returns it.
 
-        The function touches no HDF5 handle, so several may run on threads at once (`decode_all`).
+        The function reads no file, so several may run on threads at once (`decode_all`).
         """
         shape = (self.length(i), *self.frame_shape)
         if out.shape != shape:

@@ -8,7 +8,9 @@ call per member), so no archive is held in memory or copied to disk. Without the
 beforehand into ``root/extract/ES-imagenet-0.18`` (``unrar x``, one pass, faster for compressed volumes; or
 SpikingJelly's extraction) is read instead.
 Decoded batches are kept as shards beside the event store until it is complete, so an interrupted
-preparation resumes where it stopped.
+preparation resumes where it stopped: each shard is a checksummed event store of its own (`neurodata.store`),
+named by the digest of the volumes' checksums and its batch, so a damaged, cut or foreign shard is decoded
+again, never read.
 """
 
 from __future__ import annotations
@@ -17,19 +19,19 @@ import contextvars
 import hashlib
 import importlib
 import io
+import logging
 import os
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from neurodata.cache import EventStore, write_event_store
 from neurodata.datasets._common import Sample
 from neurodata.datasets.base import EventDataset
 from neurodata.download import Resource
-from neurodata.errors import DatasetNotFoundError, OptionalDependencyError
-from neurodata.events import EVENT_DTYPE, SensorSize
+from neurodata.errors import CacheError, DatasetNotFoundError, OptionalDependencyError
+from neurodata.events import SensorSize
 from neurodata.io.numpy_events import decode_es_imagenet
 
 TOP = "ES-imagenet-0.18"
@@ -49,7 +51,10 @@ _MD5 = (
 _TRAIN = re.compile(rf"{re.escape(TOP)}/train/class(\d+)/([^/]+\.npz)$")
 _VAL = re.compile(rf"{re.escape(TOP)}/val/([^/]+\.npz)$")
 _SHARD = 2048  # samples per decode task and per resumable shard
-_SHARDS: contextvars.ContextVar[Path | None] = contextvars.ContextVar("es_imagenet_shards", default=None)
+# the running preparation's shard folder and the record of its sources (archive digests or tree listing)
+_SHARDS: contextvars.ContextVar[tuple[Path, str] | None] = contextvars.ContextVar("es_imagenet_shards", default=None)
+
+log = logging.getLogger(__name__)
 
 
 def _rarfile() -> Any:
@@ -80,27 +85,34 @@ def _first_volume(folder: Path) -> Path:
 
 
 def _write_shard(path: Path, samples: list[Sample]) -> None:
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    events = np.concatenate([s[0] for s in samples]) if samples else np.empty(0, EVENT_DTYPE)
-    counts = np.asarray([len(s[0]) for s in samples], dtype=np.int64)
-    labels = np.asarray([s[1] for s in samples], dtype=np.int64)
-    files = np.asarray([s[2]["file"] for s in samples])
-    with tmp.open("wb") as f:
-        np.savez(f, events=events, counts=counts, labels=labels, files=files)
-    tmp.replace(path)  # a shard is either complete or absent
+    """Write a decoded batch as a checksummed event store (`neurodata.cache.write_event_store`), atomically:
+    a shard is either complete or absent. Its name, which holds the digest of its task, is stored in it."""
+    sensor = ESImageNet.sensor
+    write_event_store(path, samples, (sensor.height, sensor.width), attrs={"dataset": ESImageNet.name,
+                                                                         "shard": path.name})
 
 
-def _read_shard(path: Path) -> list[Sample] | None:
+def load_shard(path: Path, files: list[str]) -> list[Sample]:
+    """The samples of the shard `path`, whose files must be `files` (its task's); a `CacheError` naming the
+    file when it is damaged, cut short, renamed or holds another batch."""
+    store = EventStore(path, expect={"shard": path.name})
     try:
-        with np.load(path, allow_pickle=False) as z:
-            events, counts, labels, files = z["events"], z["counts"], z["labels"], z["files"]
-    except (OSError, ValueError, KeyError, EOFError):
-        path.unlink(missing_ok=True)  # damaged: decode the batch again
+        stored = store.meta.get("file", [])
+        if stored != files:
+            raise CacheError(f"{path} holds other samples ({len(stored)}) than its task's {len(files)}")
+        return [(store[i], int(store.labels[i]), {"file": stored[i]}) for i in range(len(store))]
+    finally:
+        store.close()
+
+
+def _read_shard(path: Path, files: list[str]) -> list[Sample] | None:
+    """`load_shard`, or None (the shard deleted, to be decoded again) where it cannot be used."""
+    try:
+        return load_shard(path, files)
+    except CacheError as err:
+        log.warning("es-imagenet: the shard will be decoded again: %s", err)
+        path.unlink(missing_ok=True)
         return None
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    return [
-        (events[bounds[i] : bounds[i + 1]], int(labels[i]), {"file": str(files[i])}) for i in range(len(labels))
-    ]
 
 
 class ESImageNet(EventDataset):
@@ -136,9 +148,9 @@ class ESImageNet(EventDataset):
         root = Path(root)
         source = kw.get("source") or cls.locate(root)
         cache_dir = kw.get("cache_dir")
-        out = cls._events_dir(cache_dir or root, cls.dataset_version(root, source, cache_dir))
-        shards = out.with_name(out.name + ".shards")
-        token = _SHARDS.set(shards)
+        version = cls.dataset_version(root, source, cache_dir)
+        shards = cls._shard_dir(root, cache_dir=cache_dir, source=source)
+        token = _SHARDS.set((shards, cls._sources_record(root, source, version)))
         try:
             stores = super().prepare_events(root, **kw)
         finally:
@@ -147,9 +159,9 @@ class ESImageNet(EventDataset):
         return stores
 
     @classmethod
-    def _shard_dir(cls, root: Path) -> Path:
+    def _shard_dir(cls, root: Path, *, cache_dir: str | Path | None = None, source: Any = None) -> Path:
         """Where the decoded shards of `root`'s preparation wait (beside its event store)."""
-        out = cls.events_dir(root)
+        out = cls.events_dir(root, cache_dir=cache_dir, source=source)
         return out.with_name(out.name + ".shards")
 
     @classmethod
@@ -185,20 +197,28 @@ class ESImageNet(EventDataset):
             items = [(present[f], k, f) for f, k in labels.items()]
         if not items:
             raise DatasetNotFoundError(f"{cls.name}: no {split} samples in the volumes starting with {first}")
-        shards = _SHARDS.get() or cls._shard_dir(extracted.parent)
+        running = _SHARDS.get()
+        if running is None:  # called outside `prepare_events`: the shards of the root above `extracted`
+            root = extracted.parent
+            source = cls.locate(root)
+            running = (cls._shard_dir(root, source=source),
+                       cls._sources_record(root, source, cls.dataset_version(root, source)))
+        shards, sources = running
         shards.mkdir(parents=True, exist_ok=True)
         tasks = []
         for a in range(0, len(items), _SHARD):
             chunk = items[a : a + _SHARD]
-            key = hashlib.sha256(repr((str(first.name), first.stat().st_size, chunk)).encode()).hexdigest()[:16]
-            tasks.append((str(first), chunk, str(shards / f"{split}-{a:08d}-{key}.npz")))
+            # keyed by the volumes' digests (or the tree's listing) and the batch: a shard of other volumes
+            # or another batch never matches
+            key = hashlib.sha256(repr((sources, chunk)).encode()).hexdigest()[:16]
+            tasks.append((str(first), chunk, str(shards / f"{split}-{a:08d}-{key}.nds")))
         return tasks
 
     @staticmethod
     def _decode(task: tuple[str, list[tuple[str, int, str]], str]) -> list[Sample]:
         first, chunk, shard = task
         shard_path = Path(shard)
-        if shard_path.exists() and (done := _read_shard(shard_path)) is not None:
+        if shard_path.exists() and (done := _read_shard(shard_path, [f for _, _, f in chunk])) is not None:
             return done
         sensor = ESImageNet.sensor
         out: list[Sample] = []

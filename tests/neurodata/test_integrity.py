@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 import neurodata as nd
 from neurodata import synth
 from neurodata.cache import EventStore, FrameReader, write_event_store, write_frame_file
-from neurodata.datasets import NMNIST
+from neurodata.datasets import NMNIST, SHD, ESImageNet, es_imagenet
 from neurodata.errors import CacheError
 from neurodata.keys import function_key
 from neurodata.spec import FrameSpec, VoxelGrid
@@ -69,19 +69,39 @@ def _store_files(tmp: Path, rng: np.random.Generator) -> dict[str, tuple[Path, C
     voxels = tmp / "voxels.nds"
     floats = [(s * rng.standard_normal(s.shape)).astype(np.float32) for s in stacks]
     write_frame_file(voxels, 3, (2, 3, 4), FrameSpec(representation=VoxelGrid(2)), floats, np.arange(3))
+    # SHD/SSC: a 1-D sensor's frames, [T, 2, 1, 700] with every spike in the ON channel
+    cochlea = FrameSpec(frames_number=2, split_by="number").frame_shape(SHD.sensor)
+    spikes = [np.zeros((n, *cochlea), np.uint16) for n in (2, 1)]
+    for s in spikes:
+        s[:, 1, 0, rng.integers(0, cochlea[2], 9)] = rng.integers(1, 40, (len(s), 9))
+    one_d = tmp / "shd.nds"
+    write_frame_file(one_d, 2, cochlea, FrameSpec(frames_number=2, split_by="number"), spikes, np.arange(2))
+    # ES-ImageNet: a resumable shard of decoded samples, read back before the event store is written
+    shard = tmp / "train-00000000-0123456789abcdef.nds"
+    decoded = [(random_events(rng, ESImageNet.sensor, n, duration_us=8), i, {"file": f"s{i}.npz"})
+               for i, n in enumerate([30, 0, 12])]
+    es_imagenet._write_shard(shard, decoded)
     return {"event store": (events, _read_events), "frame cache": (counts, _read_frames),
-            "custom-function frame cache": (dense, _read_frames), "representation cache": (voxels, _read_frames)}
+            "custom-function frame cache": (dense, _read_frames), "representation cache": (voxels, _read_frames),
+            "1-D frame cache": (one_d, _read_frames), "ES-ImageNet shard": (shard, _read_shard)}
+
+
+def _read_shard(path: Path) -> tuple[Any, ...]:
+    samples = es_imagenet.load_shard(path, ["s0.npz", "s1.npz", "s2.npz"])
+    return [s[1] for s in samples], [s[2] for s in samples], [s[0] for s in samples]
 
 
 @pytest.mark.parametrize(
-    "kind", ["event store", "frame cache", "custom-function frame cache", "representation cache"]
+    "kind", ["event store", "frame cache", "custom-function frame cache", "representation cache", "1-D frame cache",
+             "ES-ImageNet shard"]
 )
 def test_a_bit_flip_at_every_byte_of_every_store_is_refused(
     tmp_path: Path, rng: np.random.Generator, kind: str
 ) -> None:
     path, read = _store_files(tmp_path, rng)[kind]
     original, expected = path.read_bytes(), read(path)
-    mutant = tmp_path / "mutant.nds"
+    mutant = tmp_path / "mutant" / path.name  # the same name: a shard's name is part of what it is checked for
+    mutant.parent.mkdir()
     refused, wrong = 0, []
     for offset in range(len(original)):
         data = bytearray(original)
@@ -262,7 +282,7 @@ elif stage == "decode":
     eventcodec.encode = kill_after(5, eventcodec.encode)
 elif stage == "frames":
     framecodec.encode = kill_after(7, framecodec.encode)
-from neurodata.datasets import NMNIST
+from neurodata.datasets import NMNIST, SHD, ESImageNet, es_imagenet
 NMNIST(root, train=True, data_type="frame", frames_number=3, split_by="number", download=True, progress=False)
 print("not killed")
 """

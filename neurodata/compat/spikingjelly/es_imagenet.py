@@ -68,8 +68,9 @@ class ESImageNet(NeuromorphicDatasetFolder):
     def _folders_on_disk(self, folders: list[str]) -> list[str]:
         # SpikingJelly makes a folder per class of the train split (the test split copies that tree), and
         # labels by rank among them: a release without some class numbers them without it
-        assert self._core_data is not None
-        store = self._core_data.events_dir(self.dataset_root) / "train.nds"
+        core = self._core_data
+        assert core is not None
+        store = core.events_dir(core.root, cache_dir=core.cache_root, source=core.source) / "train.nds"
         present = np.unique(EventStore(store).labels)
         return sorted({folders[int(k)] for k in present})
 

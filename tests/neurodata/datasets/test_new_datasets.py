@@ -18,9 +18,10 @@ import torch
 
 import neurodata as nd
 from neurodata import synth
+from neurodata.cache import EventStore
 from neurodata.datasets import DATASETS, get_dataset
 from neurodata.events import one_d_frames
-from neurodata.store import MAGIC
+from neurodata.store import MAGIC, SampleFile
 from tests.http_server import FileServer
 
 NEW = [
@@ -172,6 +173,52 @@ def test_prepare_killed_midway_is_redone(tmp_path: Path, name: str) -> None:
                 np.testing.assert_array_equal(a[k], b[k])
 
 
+def _flip_first_byte(path: Path, kind: str, sample: int) -> None:
+    start = int(SampleFile(path, kind).spans[sample, 0])
+    with path.open("r+b") as f:
+        f.seek(len(MAGIC) + start)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 0x01]))
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_verify_cache_repairs_each_new_dataset(tmp_path: Path, name: str) -> None:
+    """Stores under a cache_dir: a damaged event store sample and a damaged frame sample are refused when read,
+    found by `verify_cache` and rebuilt (those files only), equal to a fresh build's."""
+    cls = get_dataset(name)
+    root, cache = tmp_path / "root", tmp_path / "cache"
+    synth.make_sample(name, root, SIZE, seed=6)
+    kw = {"data_type": "frame", "frames_number": 3, "split_by": "number", "cache_dir": cache}
+    built = _split_datasets(cls, root, **kw)
+    spec = next(iter(built.values())).spec
+    assert spec is not None
+    synth.make_sample(name, tmp_path / "fresh", SIZE, seed=6)
+    fresh = _split_datasets(cls, tmp_path / "fresh", **kw)
+    first, last = cls.splits[0], cls.splits[-1]
+    store = cls.events_dir(root, cache_dir=cache) / f"{first}.nds"
+    frames = cache / "frames" / spec.key() / f"{last}.nds"
+    assert not (root / "events").exists()  # everything went under cache_dir
+    _flip_first_byte(store, "events", 0)
+    _flip_first_byte(frames, "frames", 0)
+    with pytest.raises(nd.errors.CacheError, match=rf"{first}\.nds: sample 0: its stored bytes fail"):
+        EventStore(store)[0]
+    report = cls.verify_cache(root, repair=False, cache_dir=cache, progress=False)
+    assert sorted(report.damaged) == sorted({store, frames})
+    untouched = {p: p.stat().st_mtime_ns for p in report.checked if p not in report.damaged}
+    assert len(untouched) == 2 * (len(cls.splits) - 1)  # the other splits' store and frames: checked, then left
+    report = cls.verify_cache(root, cache_dir=cache, progress=False)
+    assert report.ok
+    assert sorted(report.rebuilt) == sorted({store, frames})
+    assert all(p.stat().st_mtime_ns == m for p, m in untouched.items())
+    assert cls.verify_cache(root, repair=False, cache_dir=cache, progress=False).damaged == {}
+    repaired = _split_datasets(cls, root, **kw)
+    for split, d in repaired.items():
+        assert d.targets.tolist() == fresh[split].targets.tolist()
+        for i in range(len(d)):
+            np.testing.assert_array_equal(d[i][0], fresh[split][i][0])
+
+
 def test_preparing_each_miniature_takes_seconds(tmp_path: Path) -> None:
     import time
 
@@ -213,7 +260,7 @@ def test_es_imagenet_preparation_resumes_from_its_shards(tmp_path: Path, monkeyp
     child.join(60)
     assert child.exitcode == -signal.SIGKILL
     shards = es_imagenet.ESImageNet._shard_dir(tmp_path)
-    assert len(list(shards.glob("train-*.npz"))) == 3
+    assert len(list(shards.glob("train-*.nds"))) == 3
     assert not (tmp_path / "extract").exists()  # nothing was extracted
     decoded = []
     real = numpy_events.decode_es_imagenet
@@ -231,6 +278,71 @@ def test_es_imagenet_preparation_resumes_from_its_shards(tmp_path: Path, monkeyp
     for i in range(len(train)):  # resumed = decoded in one go
         for k in ("t", "x", "y", "p"):
             np.testing.assert_array_equal(train[i][0][k], again[i][0][k])
+
+
+def test_es_imagenet_shards_that_are_damaged_or_from_other_volumes_are_decoded_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard is used only when its checksums hold and it was decoded from these volumes (their digests)."""
+    pytest.importorskip("rarfile", reason="ES-ImageNet's volumes are read with rarfile (the datasets extra)")
+    from neurodata.datasets import es_imagenet
+    from neurodata.io import numpy_events
+    from neurodata.store import SampleFile
+
+    monkeypatch.setattr(es_imagenet, "_SHARD", 3)
+    root = tmp_path / "root"
+    manifest = json.loads(synth.make_sample("es-imagenet", root, SIZE, seed=1).read_text())
+    child = multiprocessing.get_context("fork").Process(target=_killed_es_imagenet, args=(str(root), 3))
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    shards = sorted(es_imagenet.ESImageNet._shard_dir(root).glob("train-*.nds"))
+    assert len(shards) == 3
+    start, _ = SampleFile(shards[1], "events").spans[2]  # one bit of the second shard's last sample
+    with shards[1].open("r+b") as f:
+        f.seek(len(MAGIC) + int(start))
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 0x04]))
+    decoded = []
+    real = numpy_events.decode_es_imagenet
+    monkeypatch.setattr(es_imagenet, "decode_es_imagenet", lambda *a, **k: decoded.append(1) or real(*a, **k))
+    train = es_imagenet.ESImageNet(root, train=True, progress=False)
+    total = manifest["expected"]["train"]["count"] + manifest["expected"]["test"]["count"]
+    assert len(decoded) == total - 6  # the damaged shard's batch was decoded again, the two others read
+    synth.make_sample("es-imagenet", tmp_path / "fresh", SIZE, seed=1)
+    fresh = es_imagenet.ESImageNet(tmp_path / "fresh", train=True, progress=False)
+    assert train.targets.tolist() == fresh.targets.tolist()
+    for i in range(len(train)):
+        for k in ("t", "x", "y", "p"):
+            np.testing.assert_array_equal(train[i][0][k], fresh[i][0][k])
+    # other volumes (another sample set, the same members) over a killed preparation: no shard is theirs
+    other = tmp_path / "other"
+    synth.make_sample("es-imagenet", other, SIZE, seed=1)
+    child = multiprocessing.get_context("fork").Process(target=_killed_es_imagenet, args=(str(other), 3))
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    shard_dir = es_imagenet.ESImageNet._shard_dir(other)
+    left = sorted(p.name for p in shard_dir.glob("train-*.nds"))
+    shutil.rmtree(other / "download")
+    listing = synth.make_sample("es-imagenet", other, SIZE, seed=2)
+    new = json.loads(listing.read_text())
+    # as for the published volumes, whose dataset version is "1" whatever their content: the same store
+    # folder, so only the volumes' digests can tell the shards apart
+    new["id"] = manifest["id"]
+    listing.write_text(json.dumps(new))
+    assert es_imagenet.ESImageNet._shard_dir(other) == shard_dir
+    decoded.clear()
+    replaced = es_imagenet.ESImageNet(other, train=True, progress=False)
+    assert len(decoded) == new["expected"]["train"]["count"] + new["expected"]["test"]["count"]
+    assert len(left) == 3
+    synth.make_sample("es-imagenet", tmp_path / "fresh2", SIZE, seed=2)
+    fresh2 = es_imagenet.ESImageNet(tmp_path / "fresh2", train=True, progress=False)
+    assert replaced.targets.tolist() == fresh2.targets.tolist()
+    for i in range(len(replaced)):
+        for k in ("t", "x", "y", "p"):
+            np.testing.assert_array_equal(replaced[i][0][k], fresh2[i][0][k])
 
 
 def test_es_imagenet_reads_a_tree_extracted_beforehand(tmp_path: Path) -> None:
