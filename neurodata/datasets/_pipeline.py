@@ -62,12 +62,14 @@ class _Workers:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
+
 def default_workers() -> int:
     """Worker processes for preparation: the CPUs this process may use."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS / Windows
         return os.cpu_count() or 1
+
 
 class _Integrate:
     """Picklable 'events of sample i -> frames' for worker processes."""
@@ -91,6 +93,7 @@ class _Integrate:
             keys, t, h, w, frames_num=spec.frames_number, split_by=spec.split_by, duration=spec.duration,
             dtype=spec.dtype,
         )
+
 
 def check_partition(name: str, train: bool, selected: int, labels: np.ndarray, train_ratio: float) -> None:
     """Raise a `DatasetNotFoundError` naming the counts when a partition left the selected split empty."""

@@ -156,7 +156,7 @@ def _remove_entry(entry: Path, report: CacheReport) -> None:
 
 
 def _rebuild_split(cls: type[EventDataset], spec: FrameSpec, store_path: Path, path: Path) -> None:
-    from neurodata.datasets.base import _Integrate
+    from neurodata.datasets._pipeline import _Integrate
 
     store = EventStore(store_path)
     integrate = _Integrate(store_path, spec, cls.sensor, None)
