@@ -105,10 +105,12 @@ def frame_datasets(
     for which, ds in zip(("train", "test"), sets, strict=True):
         if len(ds) == 0:
             raise UsageError(f"{dataset}: the {which} split is empty; check the dataset's files and split options")
-    h, w = sets[0].sensor.height, sets[0].sensor.width
+    sensor = sets[0].sensor
+    h, w = sensor.height, sensor.width
     if h // downsample < 1 or w // downsample < 1:
         raise UsageError(f"--downsample {downsample} leaves nothing of the {w}x{h} sensor")
-    return sets[0], sets[1], len(sets[0].classes), (2, h // downsample, w // downsample)
+    channels = 1 if sensor.is_1d else 2  # a 1-D sensor's frames are [T, 1, W] (neurodata.events.one_d_frames)
+    return sets[0], sets[1], len(sets[0].classes), (channels, h // downsample, w // downsample)
 
 
 def _data_meta(dataset: str, root: Path | None, cache: Path | None, split: SplitOptions, folder: FolderOptions,

@@ -18,6 +18,7 @@ snnmodels module                   NIR node
 ``Leaky(beta, reset='zero')``      ``LIF(tau=dt/(1-beta), r=1/(1-beta), v_leak=0, v_threshold, v_reset=0)``;
                                    beta = 1 gives ``IF(r=1/dt)``
 ``Leaky(reset='none')``            ``LI`` (or ``I`` for beta = 1) followed by ``Threshold``
+``NonSpikingLIFNode(tau)``         ``LI(tau=tau·dt, r=1, v_leak=0)``, which outputs v (``decode=None`` only)
 graded_spikes_factor != 1          a ``Scale`` node after the neuron
 ================================  ================================================================================
 

@@ -25,6 +25,7 @@ from tests.snnmodels.export.nets import shared
 runner = CliRunner()
 MODEL = ["--model", "nmnist_net", "--model-arg", "channels=4", "--model-arg", "avgpool=true"]
 TINY = ["--model", "nmnist_net", "--model-arg", "channels=2", "--model-arg", "avgpool=true"]
+TINY_1D = ["--model", "shd_net", "--model-arg", "hidden=8"]  # 1-D sensors (SHD, SSC: 700 channels, one row)
 TARGETS = [*DATASETS.names(), "folder"]
 
 
@@ -102,14 +103,15 @@ def test_every_verb_on_every_dataset(name: str, tmp_path_factory: pytest.TempPat
         synth.make_sample(name, root, size)
         cls = DATASETS.get(name)
         where, sensor = [name, "--root", str(root)], (cls.sensor.width, cls.sensor.height)
+    one_d = name != "folder" and DATASETS.get(name).sensor.is_1d
     no_split = name == "folder" or DATASETS.get(name).splits == ("all",)
     split = ["--train-ratio", "0.5"] if no_split else []
     # the largest sum-pooling factor up to W/32 that divides both sides (240x180 -> 6, 700x1 -> 1)
     factor = max(f for f in range(1, max(1, sensor[0] // 32) + 1) if sensor[0] % f == 0 and sensor[1] % f == 0)
     down = ["--downsample", str(factor)]
     out = root.parent / f"{root.name}-run"
-    ok("train", *where, "--frames", "3", *down, *TINY, *split, "--epochs", "1", "--batch-size", "8", "--out",
-       str(out), "-q")
+    ok("train", *where, "--frames", "3", *down, *(TINY_1D if one_d else TINY), *split, "--epochs", "1",
+       "--batch-size", "8", "--out", str(out), "-q")
     assert "test accuracy" in ok("evaluate", str(out / "best.pt"), "-q")
     exported = ok("export", str(out / "best.pt"), "--to", "nir", "--out", str(out / "m.nir"), "-q")
     assert (out / "m.nir").stat().st_size > 0, exported
