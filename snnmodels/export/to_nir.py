@@ -77,6 +77,7 @@ from snnmodels.export.nir_converters import (
     converts_as,
     flatten_nodes,
 )
+from snnmodels.neurons import NonSpikingLIFNode
 
 __all__ = ["DEFAULT_DT", "MODULE_CONVERTERS", "Site", "avgpool_variant", "to_nir"]
 
@@ -385,6 +386,9 @@ def to_nir(model: nn.Module, input_shape: Sequence[int], *, dt: float = DEFAULT_
         model = nn.Sequential(model)
     model = _shared_copy(model).eval()
     set_step_mode(model, "m")
+    for name, m in model.named_modules():  # before tracing: its shapes would only say "not [T, N, ...]"
+        if isinstance(m, NonSpikingLIFNode) and m.decode is not None:
+            MODULE_CONVERTERS[NonSpikingLIFNode](m, Site(name, (), (), dt))  # raises, naming the way out
     gm = _trace(model)
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     example = torch.zeros(_EXAMPLE_T, _EXAMPLE_N, *input_shape, dtype=dtype)
