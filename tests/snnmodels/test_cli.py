@@ -118,7 +118,14 @@ def test_every_verb_on_every_dataset(name: str, tmp_path_factory: pytest.TempPat
     ft = root.parent / f"{root.name}-ft"
     ok("finetune", *where, "--from", str(out / "best.pt"), "--frames", "3", *down, *split, "--epochs", "1",
        "--freeze-backbone", "--out", str(ft), "-q")
-    assert load_checkpoint(ft / "last.pt")["meta"]["finetuned_from"] == str(out / "best.pt")
+    after = load_checkpoint(ft / "last.pt")
+    assert after["meta"]["finetuned_from"] == str(out / "best.pt")
+    head = head_name(load_pretrained(str(out / "best.pt")))
+    start = load_checkpoint(out / "best.pt")["model"]
+    frozen = [k for k, v in start.items()
+              if not k.startswith(f"{head}.") and v.is_floating_point() and "running" not in k]
+    assert frozen
+    assert all(torch.equal(after["model"][k], start[k]) for k in frozen)  # --freeze-backbone found the head
 
 
 def test_export_picks_the_suffix_from_to(trained: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
