@@ -6,20 +6,32 @@ Two cases, as in shared/reference/peer-baseline.md section 3:
 - ``dvsgesture_net``: SpikingJelly's DVSGestureNet (5x conv3x3-BN-LIF-maxpool, FC 512, FC 110, voting to 11)
   with 32 channels, T=16, batch 4, 2x128x128 input, train mode, MSE loss on the mean output, backward.
 
-Implementations run round-robin in one process (round r times each once, in rotating order) so that slow spells
-of a shared machine hit all alike; medians and ratios come from the same run. Peak memory comes from one
+Each implementation is timed twice over:
+
+- round-robin in one process (round r times each once, in rotating order), so that slow spells of a shared
+  machine hit all alike and the per-round ratios are fair; state one implementation leaves behind (a heap full
+  of freed memory, warm pages, thread pools) is there for the next;
+- alone, in a fresh process per implementation, so nothing another one did can help or hurt it.
+
+Every round is reported, not only the median, with two counts that do not depend on the machine's load beside
+each time: minor page faults (``getrusage``; each is a fresh 4 KiB page the kernel zeroes, 1-30 µs on a VM) and,
+from one extra profiled call, the tensors of 1 MiB or more the call allocates. The CPU time of the process per
+call over the wall time says how much of the spread is the machine (busy < 1: the threads waited for a core).
+The first call (cold: fresh memory, lazy initialisation) is reported apart. Peak memory comes from one more
 subprocess per implementation and case, over two forward+backward calls after the inputs exist: the peak
 resident set (VmHWM, reset just before) minus the resident set before the first call on the CPU, or
 ``torch.cuda.max_memory_allocated`` minus the memory allocated before on CUDA.
 
-    python scripts/bench_neuron.py            # full run, CPU (and CUDA too when a GPU is present)
-    python scripts/bench_neuron.py --quick    # smoke run on small shapes
+    python scripts/bench_neuron.py                        # full run, CPU (and CUDA too when a GPU is present)
+    python scripts/bench_neuron.py --quick                # smoke run on small shapes
+    python scripts/bench_neuron.py --case lif_layer --rounds 5 --json lif.json
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import resource
 import statistics
@@ -37,8 +49,13 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from snnmodels import LIFNode, layers
+from snnmodels.functional.surrogate import ATan
 
-IMPLS = ("ours", "spikingjelly", "snntorch")
+IMPLS = ("ours", "ours-atan", "spikingjelly", "snntorch")
+# ours-atan: our LIF with an explicit surrogate_function=ATan() (SpikingJelly's tutorials' choice), to show that
+# the argument's type picks no slower path; the layer case only (the net case compares defaults)
+TARGETS = {"lif_layer": 1.5}  # SpikingJelly's time / ours, forward + backward, in every round
+CASE_IMPLS = {"lif_layer": IMPLS, "dvsgesture_net": ("ours", "spikingjelly", "snntorch")}
 CASES = ("lif_layer", "dvsgesture_net")
 FULL = {"lif_layer": {"shape": (16, 32, 128, 32, 32)}, "dvsgesture_net": {"T": 16, "B": 4, "size": 128, "ch": 32}}
 QUICK = {"lif_layer": {"shape": (4, 4, 16, 16, 16)}, "dvsgesture_net": {"T": 4, "B": 1, "size": 64, "ch": 8}}
@@ -145,8 +162,8 @@ class _SnnTorchNet(nn.Module):
 def _lif_layer(impl: str, cfg: dict[str, Any], device: str) -> Callable[[], None]:
     g = torch.Generator(device=device).manual_seed(0)
     x = torch.randn(*cfg["shape"], generator=g, device=device).mul_(0.6).add_(0.5).requires_grad_()
-    if impl == "ours":
-        node = LIFNode(tau=2.0)
+    if impl in ("ours", "ours-atan"):
+        node = LIFNode(tau=2.0) if impl == "ours" else LIFNode(tau=2.0, surrogate_function=ATan())
 
         def run() -> None:
             node(x).sum().backward()
@@ -206,7 +223,7 @@ BUILD = {"lif_layer": _lif_layer, "dvsgesture_net": _dvsgesture_net}
 
 
 def _available(impl: str) -> str | None:
-    module = {"ours": "snnmodels", "spikingjelly": "spikingjelly.activation_based", "snntorch": "snntorch"}[impl]
+    module = {"spikingjelly": "spikingjelly.activation_based", "snntorch": "snntorch"}.get(impl, "snnmodels")
     try:
         __import__(module)
     except ImportError as err:
@@ -219,22 +236,68 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_case(case: str, cfg: dict[str, Any], impls: list[str], device: str, rounds: int) -> dict[str, list[float]]:
-    """Seconds per forward+backward, ``rounds`` samples per implementation after one warm-up each."""
-    steps = {impl: BUILD[case](impl, cfg, device) for impl in impls}
-    for step in steps.values():
-        step()
+def _usage() -> tuple[int, float]:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_minflt, r.ru_utime + r.ru_stime
+
+
+def _timed(step: Callable[[], None], device: str) -> dict[str, float]:
+    """One call: wall ms, minor page faults, and CPU ms of the whole process (all its threads)."""
     _sync(device)
-    times: dict[str, list[float]] = {impl: [] for impl in impls}
+    f0, c0 = _usage()
+    t0 = time.perf_counter()
+    step()
+    _sync(device)
+    wall = time.perf_counter() - t0
+    f1, c1 = _usage()
+    return {"ms": wall * 1e3, "faults": f1 - f0, "cpu_ms": (c1 - c0) * 1e3}
+
+
+def _allocations(step: Callable[[], None]) -> dict[str, float]:
+    """Tensors of >= 1 MiB that one call allocates: the operators whose own allocations, net of their own frees,
+    reach 1 MiB, from torch's profiler (its CPU allocator; memory torch does not allocate is not counted)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof,
+    ):
+        step()
+    sizes = [e.self_cpu_memory_usage for e in prof.events() if e.self_cpu_memory_usage >= 1 << 20]
+    return {"count": len(sizes), "mib": sum(sizes) / 2**20}
+
+
+def time_round_robin(
+    case: str, cfg: dict[str, Any], impls: list[str], device: str, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Per implementation: the cold first call and ``rounds`` calls, interleaved with the others'."""
+    steps = {impl: BUILD[case](impl, cfg, device) for impl in impls}
+    out: dict[str, dict[str, Any]] = {
+        impl: {"cold": _timed(step, device), "rounds": []} for impl, step in steps.items()
+    }
     for r in range(rounds):
         order = impls[r % len(impls) :] + impls[: r % len(impls)]
         for impl in order:
-            _sync(device)
-            t0 = time.perf_counter()
-            steps[impl]()
-            _sync(device)
-            times[impl].append(time.perf_counter() - t0)
-    return times
+            out[impl]["rounds"].append(_timed(steps[impl], device))
+    return out
+
+
+def time_child(case: str, impl: str, quick: bool, device: str, rounds: int) -> None:
+    """Run in a fresh process: one implementation alone; print its cold call, rounds and allocations as JSON."""
+    cfg = (QUICK if quick else FULL)[case]
+    step = BUILD[case](impl, cfg, device)
+    res: dict[str, Any] = {"cold": _timed(step, device), "rounds": [_timed(step, device) for _ in range(rounds)]}
+    res["allocations"] = _allocations(step) if device == "cpu" else None
+    print(json.dumps(res))
+
+
+def time_isolated(case: str, impl: str, quick: bool, device: str, rounds: int) -> dict[str, Any] | None:
+    cmd = [sys.executable, __file__, "--time-child", case, impl, "--device", device, "--rounds", str(rounds)]
+    done = subprocess.run(cmd + (["--quick"] if quick else []), capture_output=True, text=True, check=False)
+    if done.returncode:
+        print(f"{impl} alone failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _status_kib(field: str) -> int | None:
@@ -292,6 +355,83 @@ def measure_memory(case: str, impl: str, quick: bool, device: str) -> float | No
     return json.loads(done.stdout.strip().splitlines()[-1])["peak_bytes"] / 2**20
 
 
+# --------------------------------------------------------------------------------------------------------------
+# report
+
+
+def _summary(res: dict[str, Any], threads: int) -> dict[str, float]:
+    ms = [r["ms"] for r in res["rounds"]]
+    busy = [r["cpu_ms"] / (r["ms"] * threads) for r in res["rounds"]]
+    return {
+        "median_ms": statistics.median(ms),
+        "min_ms": min(ms),
+        "max_ms": max(ms),
+        "spread": max(ms) / min(ms),
+        "faults": statistics.median(r["faults"] for r in res["rounds"]),
+        "busy": statistics.median(busy),
+    }
+
+
+def _fmt_ms(v: float) -> str:
+    return f"{v:,.0f}" if v >= 10 else f"{v:.2f}"
+
+
+def print_case(
+    title: str, by_mode: dict[str, dict[str, Any]], mem: dict[str, float | None], threads: int, target: float | None
+) -> None:
+    """One table per case: a row per implementation and process mode, then the per-round ratios and, with a
+    ``target``, whether SpikingJelly takes at least that many times our time in every round."""
+    print(f"\n### {title}\n")
+    print(
+        "| impl | process | cold ms (faults) | every round, ms | median ms | max/min | faults/call | busy "
+        "| allocs >= 1 MiB/call | peak MiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for mode, results in by_mode.items():
+        for impl, res in results.items():
+            if res is None:
+                continue
+            sm = _summary(res, threads)
+            cold = res["cold"]
+            alloc = res.get("allocations")
+            alloc_s = f"{alloc['count']} ({alloc['mib']:,.0f} MiB)" if alloc else "-"
+            m = mem.get(impl)
+            print(
+                f"| {impl} | {mode} | {_fmt_ms(cold['ms'])} ({cold['faults']:,}) | "
+                f"{' '.join(_fmt_ms(r['ms']) for r in res['rounds'])} | {_fmt_ms(sm['median_ms'])} | "
+                f"{sm['spread']:.2f} | {sm['faults']:,.0f} | {sm['busy']:.2f} | {alloc_s} | "
+                f"{'-' if m is None else f'{m:,.0f}'} |"
+            )
+    rr = by_mode.get("round-robin", {})
+    alone = by_mode.get("alone", {})
+    for impl in [i for i in IMPLS if i != "ours"]:
+        parts = []
+        if "ours" in rr and impl in rr:
+            per = [p["ms"] / o["ms"] for p, o in zip(rr[impl]["rounds"], rr["ours"]["rounds"], strict=True)]
+            parts.append(f"round-robin, per round {' '.join(f'{r:.2f}' for r in per)} (min {min(per):.2f}x)")
+        if alone.get("ours") and alone.get(impl):
+            o, p = _summary(alone["ours"], threads), _summary(alone[impl], threads)
+            parts.append(
+                f"alone, medians {p['median_ms'] / o['median_ms']:.2f}x, its fastest over our slowest "
+                f"{p['min_ms'] / o['max_ms']:.2f}x"
+            )
+        if mem.get("ours") and mem.get(impl):
+            parts.append(f"peak memory {mem[impl] / mem['ours']:.2f}x")  # type: ignore[operator]
+        if parts:
+            print(f"\n{impl} / ours: " + "; ".join(parts))
+    sj = "spikingjelly"
+    if target is not None and rr.get(sj) and rr.get("ours"):
+        worst = [min(p["ms"] / o["ms"] for p, o in zip(rr[sj]["rounds"], rr["ours"]["rounds"], strict=True))]
+        if alone.get(sj) and alone.get("ours"):
+            worst.append(_summary(alone[sj], threads)["min_ms"] / _summary(alone["ours"], threads)["max_ms"])
+        mem_ok = mem.get("ours") is None or mem.get(sj) is None or mem["ours"] <= mem[sj]  # type: ignore[operator]
+        verdict = "met" if min(worst) >= target and mem_ok else "NOT met"
+        print(
+            f"\ntarget: SpikingJelly >= {target}x our time in every round (worst {min(worst):.2f}x) and no more peak "
+            f"memory ({'unmeasured' if mem.get('ours') is None else ('yes' if mem_ok else 'no')}): {verdict}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small shapes, 2 rounds: a smoke run")
@@ -303,48 +443,56 @@ def main(argv: list[str] | None = None) -> int:
         help="auto: CPU, then CUDA as well when a GPU is present",
     )
     parser.add_argument("--case", choices=CASES, action="append", help="run only these cases")
+    parser.add_argument(
+        "--mode",
+        choices=["both", "round-robin", "alone"],
+        default="both",
+        help="round-robin in this process, each implementation alone in a fresh process, or both (default)",
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the per-implementation memory subprocesses")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--memory-child", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
+    parser.add_argument("--time-child", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    rounds = args.rounds or (2 if args.quick else 7)
+    child_device = "cuda" if args.device == "cuda" else "cpu"
     if args.memory_child:
-        memory_child(*args.memory_child, args.quick, "cuda" if args.device == "cuda" else "cpu")
+        memory_child(*args.memory_child, args.quick, child_device)
+        return 0
+    if args.time_child:
+        time_child(*args.time_child, args.quick, child_device, rounds)
         return 0
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) if args.device == "auto" else [args.device]
-    rounds = args.rounds or (2 if args.quick else 7)
     configs = QUICK if args.quick else FULL
     missing = {impl: why for impl in IMPLS if (why := _available(impl))}
     impls = [impl for impl in IMPLS if impl not in missing]
+    threads = torch.get_num_threads()
     results: dict[str, Any] = {
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "threads": threads,
         "rounds": rounds,
         "quick": args.quick,
         "missing": missing,
         "cases": {},
     }
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {rounds} rounds"
+        f"torch {torch.__version__}, {threads} threads, {rounds} rounds"
         + (f"; skipped: {missing}" if missing else "")
+        + "\nbusy = process CPU time / (wall time x threads), median over rounds; faults = minor page faults"
     )
     for device in devices:
         for case in args.case or CASES:
             cfg = configs[case]
-            times = time_case(case, cfg, impls, device, rounds)
-            med = {impl: statistics.median(v) * 1e3 for impl, v in times.items()}
-            mem = {impl: (None if args.no_memory else measure_memory(case, impl, args.quick, device)) for impl in impls}
-            results["cases"][f"{device}/{case}"] = {"config": cfg, "ms": times, "median_ms": med, "peak_mib": mem}
-            print(f"\n### {case} on {device}: {cfg}\n")
-            print("| impl | median ms fwd+bwd | time / ours | peak memory MiB | memory / ours |")
-            print("|---|---|---|---|---|")
-            for impl in impls:
-                m = mem[impl]
-                mem_ratio = f"{m / mem['ours']:.2f}x" if m is not None and mem.get("ours") else "-"
-                print(
-                    f"| {impl} | {med[impl]:,.0f} | {med[impl] / med['ours']:.2f}x | "
-                    f"{'-' if m is None else f'{m:,.0f}'} | {mem_ratio} |"
-                )
+            here = [impl for impl in impls if impl in CASE_IMPLS[case]]
+            by_mode: dict[str, dict[str, Any]] = {}
+            if args.mode in ("both", "alone"):
+                by_mode["alone"] = {impl: time_isolated(case, impl, args.quick, device, rounds) for impl in here}
+            if args.mode in ("both", "round-robin"):
+                by_mode["round-robin"] = time_round_robin(case, cfg, here, device, rounds)
+            mem = {impl: (None if args.no_memory else measure_memory(case, impl, args.quick, device)) for impl in here}
+            results["cases"][f"{device}/{case}"] = {"config": cfg, "results": by_mode, "peak_mib": mem}
+            print_case(f"{case} on {device}: {cfg}", by_mode, mem, threads, TARGETS.get(case))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -9,6 +9,7 @@ Public surface (everything else is an implementation detail):
 - surrogates: `snnmodels.surrogate` / ``SURROGATES`` registry;
 - pure functions, losses, accuracy, state quantization: `snnmodels.functional`;
 - monitors: `snnmodels.monitor`; pytorch-spiking style layers: `snnmodels.spiking`;
+- cost metrics (NeuroBench's: footprint, sparsity, synaptic operations, firing rates): `snnmodels.profile`;
 - the toolbox (docs/toolbox.md): `snnmodels.ann2snn` (ANN -> SNN conversion), `snnmodels.encoding`,
   `snnmodels.learning` (STDP), `snnmodels.recurrent` (stateful synapses, self-connections), `snnmodels.rnn`
   (spiking LSTM / GRU), `snnmodels.visualizing` (plots).
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # the names below are imported on first use, so that `import 
         learning,
         models,
         monitor,
+        profile,
         recurrent,
         rnn,
         spiking,
@@ -60,8 +62,8 @@ if TYPE_CHECKING:  # the names below are imported on first use, so that `import 
 _LAZY = {
     **dict.fromkeys(
         (
-            "ann2snn", "encoding", "export", "functional", "layers", "learning", "models", "monitor", "recurrent",
-            "rnn", "spiking", "visualizing",
+            "ann2snn", "encoding", "export", "functional", "layers", "learning", "models", "monitor", "profile",
+            "recurrent", "rnn", "spiking", "visualizing",
         ),
         "",
     ),
@@ -146,6 +148,7 @@ __all__ = [
     "model_entry",
     "models",
     "monitor",
+    "profile",
     "recurrent",
     "register_weights",
     "reset_net",

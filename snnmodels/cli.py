@@ -510,6 +510,41 @@ def export(
 
 
 @app.command()
+def profile(
+    source: Annotated[str, typer.Argument(help="A checkpoint (.pt) from `train`, or a zoo model name.")],
+    dataset: Annotated[Optional[str], typer.Option(help="Run on this dataset's test split (default: a checkpoint's "  # noqa: UP045
+                                                        "own; random spikes for a zoo name).")] = None,
+    root: RootOpt = None,
+    cache: CacheOpt = None,
+    frames: FramesOpt = 16,
+    split_by: SplitOpt = "number",
+    duration: DurationOpt = None,
+    downsample: DownOpt = 1,
+    input_shape: Annotated[str, typer.Option(help="C,H,W of one frame (zoo names without --dataset).")] = "2,128,128",
+    num_classes: Annotated[int, typer.Option(help="Classes (zoo names without --dataset).")] = 11,
+    model_arg: ModelArgOpt = [],  # noqa: B006 - typer needs a literal default
+    steps: Annotated[int, typer.Option(help="Time steps of the random input.")] = 16,
+    density: Annotated[float, typer.Option(help="Spike probability of the random input.")] = 0.05,
+    batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 8,
+    batches: Annotated[int, typer.Option(help="Batches to run.")] = 4,
+    device: DeviceOpt = None,
+    json_out: Annotated[Path, typer.Option("--json", help="Where the JSON goes.")] = Path("profile.json"),
+) -> None:
+    """Cost metrics (NeuroBench's): footprint, sparsity, synaptic operations, firing rates; a table and JSON."""
+    from snnmodels.cli_profile import profile_command
+
+    check_folder(json_out.parent, "--json")
+    prof, what = profile_command(
+        source, dataset=dataset, root=root, cache=cache, frames=frames, split_by=split_by, duration=duration,
+        downsample=downsample, input_shape=input_shape, num_classes=num_classes, model_args=_parse_kv(model_arg),
+        steps=steps, density=density, batch_size=batch_size, batches=batches,
+        device=None if device in (None, "auto") else device,
+    )
+    typer.echo(f"{source} on {what}:\n{prof.table()}")
+    typer.echo(f"wrote {prof.write_json(json_out)}")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for everything the demo writes.")] = Path("cache/demo"),
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = 15,
@@ -548,6 +583,11 @@ def _demo(out: Path, epochs: int, seed: int) -> None:
     typer.echo(f"test accuracy {result.top1:.3f} on {len(te)} samples (chance {1 / classes:.3f}), seed {seed}, "
                f"{time.perf_counter() - start:.0f} s")
     typer.echo(f"wrote {out / 'run' / 'curve.png'}, {out / 'sample.gif'}, {nir_path}, {out / 'run' / 'best.pt'}")
+    from snnmodels.cli_profile import profile_dataset
+
+    prof, what = profile_dataset(trainer.model, te, "dvs128-gesture", 8, len(te), None)
+    typer.echo(f"cost metrics of the trained net on the {what} (docs/profile.md):\n{prof.table()}")
+    typer.echo(f"wrote {prof.write_json(out / 'profile.json')}")
 
 
 def main() -> None:

@@ -37,17 +37,14 @@ import numpy as np
 
 from neurodata.errors import UnknownFormatError
 from neurodata.io._common import PathLike
-from neurodata.io.aedat import (
+from neurodata.io.aedat2 import decode_aedat2, encode_aedat2, read_aedat2, write_aedat2
+from neurodata.io.aedat31 import (
     aedat31_header,
     aedat31_packet,
-    decode_aedat2,
     decode_aedat31,
-    encode_aedat2,
     encode_aedat31,
     load_aedat_v3,
-    read_aedat2,
     read_aedat31,
-    write_aedat2,
     write_aedat31,
 )
 from neurodata.io.atis_bin import (

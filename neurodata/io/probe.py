@@ -21,7 +21,7 @@ from pathlib import Path
 
 from neurodata.events import SensorSize
 from neurodata.io._common import PathLike
-from neurodata.io.aedat import sensor_of_chip
+from neurodata.io.aedat2 import sensor_of_chip
 
 _HEAD = 1 << 16
 

@@ -64,7 +64,7 @@ from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 from snnmodels import layers
-from snnmodels.base import set_step_mode
+from snnmodels.base import MemoryModule, set_step_mode
 from snnmodels.export.errors import ExportError, import_optional
 from snnmodels.export.from_nir import NIRNetwork
 from snnmodels.export.nir_converters import (
@@ -108,10 +108,16 @@ class _Pair:
 
 
 class _Tracer(torch.fx.Tracer):
-    """Keeps table modules, and any module without children, as leaves (so an unknown leaf is named, not traced)."""
+    """Keeps as leaves the table's modules, their subclasses, stateful modules and any module without children,
+    so that one with no converter is named, not traced into (a neuron holding a surrogate module has children,
+    and its forward cannot be traced)."""
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        if type(m) in MODULE_CONVERTERS or next(m.children(), None) is None:
+        if (
+            type(m) in MODULE_CONVERTERS
+            or next(m.children(), None) is None
+            or isinstance(m, (MemoryModule, *MODULE_CONVERTERS))
+        ):
             return True
         return super().is_leaf_module(m, module_qualified_name)
 
@@ -456,9 +462,19 @@ def _module(
     m = gm.get_submodule(node.target)
     convert = MODULE_CONVERTERS.get(type(m))
     if convert is None:
-        known = sorted(f"{t.__module__.split('.')[0]}.{t.__name__}" for t in MODULE_CONVERTERS)
+        known = sorted({f"{t.__module__.split('.')[0]}.{t.__name__}" for t in MODULE_CONVERTERS})
+        cls = type(m)
+        parent = next((t for t in cls.__mro__[1:] if t in MODULE_CONVERTERS), None)
+        why = (
+            f" (it subclasses {parent.__module__}.{parent.__qualname__}, whose converter is not used for subclasses, "
+            "which may compute something else; add one to snnmodels.export.MODULE_CONVERTERS for "
+            f"{cls.__name__} if it computes what its parent does)"
+            if parent is not None
+            else ""
+        )
         raise ExportError(
-            f"cannot export {type(m).__name__} {node.target!r} to NIR: no converter for it; supported: {known}"
+            f"cannot export {cls.__name__} {node.target!r} to NIR: no converter for it{why}; "
+            f"supported: {known}"
         )
     if len(node.args) != 1 or node.kwargs:
         raise ExportError(f"module {node.target!r} is called with several arguments; NIR nodes take one input")

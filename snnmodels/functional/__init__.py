@@ -17,6 +17,7 @@ from snnmodels.functional.loss import (
     lengths_from_mask,
     mse_count_loss,
     mse_membrane_loss,
+    mse_rate_loss,
     mse_temporal_loss,
     nth_spike_times,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "lif_step",
     "mse_count_loss",
     "mse_membrane_loss",
+    "mse_rate_loss",
     "mse_temporal_loss",
     "neuron_seq",
     "neuron_seq_reference",

@@ -37,6 +37,7 @@ __all__ = [
     "lengths_from_mask",
     "mse_count_loss",
     "mse_membrane_loss",
+    "mse_rate_loss",
     "mse_temporal_loss",
     "nth_spike_times",
     "population_code",
@@ -272,6 +273,29 @@ class mse_count_loss(_CodedLoss):
         target = torch.where(hot, on[:, None], off[:, None])
         steps = torch.tensor(lengths, dtype=counts.dtype, device=counts.device).clamp(min=1)[:, None]
         loss = (counts - target) ** 2 / steps
+        if self.weight is not None:
+            loss = loss * self._sample_weight(targets, loss)
+        return self._reduce(loss)
+
+
+@LOSSES.register("mse_rate")
+class mse_rate_loss(_CodedLoss):
+    """Squared error of the firing rate against the one-hot label, averaged over samples and classes.
+
+    The rate is each output's mean over the (valid) steps, so for equal-length sequences this is SpikingJelly's
+    tutorial loss ``F.mse_loss(out.mean(0), F.one_hot(y, C).float())``, to the bit.
+    """
+
+    def __call__(self, spk_out: Tensor, targets: Tensor, mask: Tensor | None = None) -> Tensor:
+        T, B = spk_out.shape[:2]
+        if mask is None:
+            rate = spk_out.mean(0)
+        else:
+            steps = lengths_from_mask(mask, T, B, spk_out.device).clamp(min=1).to(spk_out.dtype)
+            rate = masked(spk_out, mask).sum(0) / steps.reshape(B, *([1] * (spk_out.dim() - 2)))
+        rate = self._code(rate)
+        target = F.one_hot(targets.long(), rate.shape[-1]).to(rate.dtype)
+        loss = F.mse_loss(rate, target, reduction="none")
         if self.weight is not None:
             loss = loss * self._sample_weight(targets, loss)
         return self._reduce(loss)

@@ -10,7 +10,10 @@ Every neuron here does, per time step t (SpikingJelly's conventions, which we ma
 is one autograd node that preallocates its outputs, updates state in place, and saves only the charged membrane
 ``h`` [T, N], which its backward overwrites with the input gradient, so a forward+backward allocates two
 [T, N] tensors in all. On the CPU it walks the neurons in cache-sized blocks, all T steps per block, so the state
-and temporaries stay in L2 instead of streaming every [N] temporary through memory once per operation.
+and temporaries stay in L2 instead of streaming every [N] temporary through memory once per operation. The
+[T, N] tensors and the per-call scratch come from a pool of recycled memory (`snnmodels.functional.buffers`),
+so after the first step of a training loop no call faults in fresh pages: without it a call's time depended on
+how expensive the system made fresh pages at that moment (by up to 30x here).
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from snnmodels.functional.buffers import pool_empty
 from snnmodels.functional.reset import reset
 from snnmodels.functional.surrogate import Surrogate
 
 __all__ = ["Dynamics", "neuron_seq", "neuron_seq_reference", "neuron_step"]
 
-# bytes per [block] buffer on the CPU. Measured on 2 cores (LIF, [16, 32, 128, 32, 32], fwd+bwd): 256 KiB blocks
-# pay too much per-op overhead (~400 ms), whole [N] steps stream every temporary through memory (~440 ms),
-# 1-2 MiB blocks are fastest (~250-290 ms)
-CPU_BLOCK_BYTES = 1 << 20
+# bytes per [block] buffer on the CPU. LIF [16, 32, 128, 32, 32] fwd+bwd on one thread (CPU time, which the
+# machine's load hardly moves; AMD EPYC, 1 MiB L2 per core): 512 KiB 176 ms, 1 MiB 171, 2 MiB 166, 4 MiB 189;
+# whole [N] steps stream every temporary through memory (~1.5x). Each op on a block is one parallel region
+# (a barrier of the intra-op threads) and a call makes ~16 per block and step, so the larger of the fast sizes
+# halves the barriers a busy machine makes threads wait at
+CPU_BLOCK_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,8 @@ def neuron_seq_reference(
 
     Outputs are preallocated and filled per step (no list of T tensors to stack).
     """
-    spikes = torch.empty_like(x_seq)
-    v_seq = torch.empty_like(x_seq) if store_v_seq else None
+    spikes = pool_empty(x_seq.shape, x_seq)
+    v_seq = pool_empty(x_seq.shape, x_seq) if store_v_seq else None
     for t in range(x_seq.shape[0]):
         spike, v, _ = neuron_step(x_seq[t], v, dyn, surrogate, q)
         spikes[t] = spike
@@ -145,12 +151,16 @@ def _fused_forward(
     x2: Tensor, v0: Tensor, dyn: Dynamics, q: Tensor | None, keep_h: bool
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     T, N = x2.shape
-    out = torch.empty_like(x2)
-    hs = torch.empty_like(x2) if keep_h else None
-    v_last = torch.empty_like(v0)
-    for a, b in _blocks(N, x2):
-        v = v0[a:b].clone()
-        scratch = None if keep_h else torch.empty_like(v)
+    out = pool_empty(x2.shape, x2)
+    hs = pool_empty(x2.shape, x2) if keep_h else None
+    v_last = pool_empty(v0.shape, v0)
+    blocks = _blocks(N, x2)
+    width = max(b - a for a, b in blocks)
+    work = pool_empty((2, width), x2)  # the state and (without keep_h) the charged membrane of one block
+    for a, b in blocks:
+        v = work[0, : b - a]
+        v.copy_(v0[a:b])
+        scratch = None if keep_h else work[1, : b - a]
         for t in range(T):
             h = hs[t, a:b] if hs is not None else scratch
             _charge_into(h, x2[t, a:b], v, dyn, q)
@@ -162,18 +172,31 @@ def _fused_forward(
 
 
 def _fused_backward(
-    gs: Tensor, gv: Tensor, hs: Tensor, v0: Tensor, dyn: Dynamics, surrogate: Surrogate, q: Tensor | None, need_q: bool
+    gs: Tensor,
+    gv: Tensor | None,
+    hs: Tensor,
+    v0: Tensor,
+    dyn: Dynamics,
+    surrogate: Surrogate,
+    q: Tensor | None,
+    need_q: bool,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """Overwrites ``hs`` with dL/dx and returns (dL/dx, dL/dv0, dL/dq)."""
     T, N = hs.shape
     vth, vr = dyn.v_threshold, dyn.v_rest
     hard, detach = dyn.v_reset is not None, dyn.detach_reset
-    gv0 = torch.empty_like(v0)
+    gv0 = pool_empty(v0.shape, v0)
     gq = torch.zeros((), dtype=torch.float64, device=hs.device) if need_q else None
-    for a, b in _blocks(N, hs):
-        c = gv[a:b].clone()  # dL/dv[t], the state after step t
-        z, s, tmp, gh = (torch.empty_like(c) for _ in range(4))
-        vp = torch.empty_like(c) if need_q else None
+    blocks = _blocks(N, hs)
+    width = max(b - a for a, b in blocks)
+    work = pool_empty((6 if need_q else 5, width), hs)  # one block's scratch, reused for every block
+    for a, b in blocks:
+        c, z, s, tmp, gh = (work[i, : b - a] for i in range(5))
+        if gv is None:  # the final state was not used: no gradient flows in through it
+            c.zero_()
+        else:
+            c.copy_(gv[a:b])  # dL/dv[t], the state after step t
+        vp = work[5, : b - a] if need_q else None
         for t in range(T - 1, -1, -1):
             h, g = hs[t, a:b], gs[t, a:b]
             torch.sub(h, vth, out=z)
@@ -192,14 +215,16 @@ def _fused_backward(
                 gh.add_(tmp)
             elif hard:  # dv/dh = 1 - s
                 torch.addcmul(c, c, s, value=-1.0, out=gh)
-                gh.addcmul_(g, sg)
+                torch.mul(g, sg, out=tmp)  # not addcmul: its fused multiply-add rounds once, autograd twice
+                gh.add_(tmp)
             elif not detach:  # dv/dh = 1 - v_threshold*sg
                 torch.mul(c, vth, out=tmp)
                 torch.sub(g, tmp, out=tmp)
                 tmp.mul_(sg)
                 torch.add(c, tmp, out=gh)
             else:  # dv/dh = 1
-                torch.addcmul(c, g, sg, out=gh)
+                torch.mul(g, sg, out=gh)
+                gh.add_(c)
             if need_q:
                 assert vp is not None
                 assert q is not None
@@ -242,11 +267,12 @@ class _FusedSeq(torch.autograd.Function):
         out, v_last, hs = _fused_forward(x2, v0, dyn, q, keep_h=True)
         ctx.save_for_backward(hs, v0, q)
         ctx.dyn, ctx.surrogate, ctx.used = dyn, surrogate, False
+        ctx.set_materialize_grads(False)  # an unused output gets None, not a tensor of zeros to read
         return out, v_last
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, gs: Tensor, gv: Tensor) -> tuple[Tensor | None, ...]:
+    def backward(ctx: Any, gs: Tensor | None, gv: Tensor | None) -> tuple[Tensor | None, ...]:
         if ctx.used:
             raise RuntimeError(
                 "the fused multi-step neuron reuses its saved buffer for the input gradient, so it cannot be "
@@ -254,6 +280,8 @@ class _FusedSeq(torch.autograd.Function):
             )
         ctx.used = True
         hs, v0, q = ctx.saved_tensors
+        if gs is None:
+            gs = torch.zeros((), dtype=hs.dtype, device=hs.device).expand(hs.shape)
         need_q = q is not None and ctx.needs_input_grad[2]
         gx, gv0, gq = _fused_backward(gs, gv, hs, v0, ctx.dyn, ctx.surrogate, q, need_q)
         return gx, (gv0 if ctx.needs_input_grad[1] else None), gq, None, None
@@ -287,7 +315,7 @@ def neuron_seq(
         raise ValueError(f"x_seq must be [T, ...], got shape {tuple(x_seq.shape)}")
     step_shape = x_seq.shape[1:]
     if v is None or isinstance(v, float | int):
-        v = torch.full(step_shape, dyn.v_rest if v is None else float(v), dtype=x_seq.dtype, device=x_seq.device)
+        v = pool_empty(step_shape, x_seq).fill_(dyn.v_rest if v is None else float(v))
     else:
         v = v.expand(step_shape)
     scalar_q = q is None or q.dim() == 0  # the fused kernels take one decay for all neurons

@@ -15,7 +15,6 @@ The input contract describes [T, N, 12] as 12 channels of a 1x1 "image" (T = 256
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from snnmodels.models._weights import InputContract, Weights, register_weights
@@ -60,7 +59,7 @@ def _weights(name: str, entry: dict[str, Any]) -> Weights:
     return Weights(
         name=name,
         model="nir",
-        format="nir",  # type: ignore[call-arg]
+        format="nir",
         urls=(f"https://raw.githubusercontent.com/neuromorphs/NIR/{_NIR_COMMIT}/paper/03_rnn/{entry['file']}",),
         sha256=entry["sha256"],
         contract=InputContract(in_channels=12, num_classes=7, input_size=(1, 1), T=256, classes=_LETTERS),
@@ -78,8 +77,5 @@ def _weights(name: str, entry: dict[str, Any]) -> Weights:
     )
 
 
-# NIR-format entries need Weights.format (the N-MNIST entry's change to the registry); until it is there the
-# entries stay data only
-if "format" in {f.name for f in dataclasses.fields(Weights)}:
-    for _name, _entry in BRAILLE_ENTRIES.items():
-        register_weights(_weights(_name, _entry))
+for _name, _entry in BRAILLE_ENTRIES.items():
+    register_weights(_weights(_name, _entry))

@@ -202,8 +202,12 @@ class Trainer:
         self.net.train()
         self.sampler.set_epoch(self.epoch)
         total, correct, loss_sum = 0, 0, 0.0
+        # an iterator, not the loader: tqdm.auto's bar calls iter() on an iterable when it is built and again when
+        # it is iterated, which made every epoch start its loader (and its worker processes) twice and draw the
+        # torch seed of an unused iterator, so dropout masks depended on the progress bar
         bar = tqdm(
-            self.loader,
+            iter(self.loader),
+            total=len(self.loader),
             desc=f"epoch {self.epoch + 1}/{self.config.epochs}",
             leave=False,
             disable=not (self.progress and self.ctx.is_main),

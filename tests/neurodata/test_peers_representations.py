@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from neurodata.compat.tonic import _representations as ours
+from neurodata.compat.tonic import transforms as OT
 from neurodata.integrate import representations as R
 from neurodata.spec import Windows
 from tests.peers import tonic_transforms
@@ -155,7 +156,9 @@ def test_bina_rep_equals_tonic(n_frames: int, n_bits: int, rng: np.random.Genera
         {"n_event_bins": 5, "overlap": 0.1},
     ],
 )
-def test_sparse_tensor_and_image_equal_tonic(sensor: tuple, slicing: dict, rng: np.random.Generator) -> None:
+def test_sparse_tensor_and_image_equal_toframe_and_tonic(
+    sensor: tuple, slicing: dict, rng: np.random.Generator
+) -> None:
     tt = tonic_transforms()
     n = 5000
     events = np.zeros(n, dtype=TONIC_DTYPE)
@@ -166,8 +169,35 @@ def test_sparse_tensor_and_image_equal_tonic(sensor: tuple, slicing: dict, rng: 
     assert got.is_sparse
     assert got.shape == want.shape
     assert got.dtype == want.dtype
-    torch.testing.assert_close(got.to_dense(), want.to_dense(), rtol=0, atol=0)
+    frames = OT.ToFrame(sensor_size=sensor, **slicing)(events)
+    np.testing.assert_array_equal(got.to_dense().numpy(), frames)  # one path: ToFrame's windows and counts
+    if "n_time_bins" in slicing:
+        # Tonic's last half-open bin loses the last event, which ToFrame (and so ToSparseTensor) keeps
+        extra = got.to_dense() - want.to_dense()
+        assert extra.min() == 0
+        assert extra[:-1].abs().sum() == 0
+        last = events[-1]
+        channel = 0 if sensor[2] == 1 else last["p"]
+        assert extra[-1, channel, last["y"], last["x"]] >= 1
+    else:
+        torch.testing.assert_close(got.to_dense(), want.to_dense(), rtol=0, atol=0)
     np.testing.assert_array_equal(ours.ToImage(sensor)(events), tt.ToImage(sensor)(events.copy()))
+
+
+@pytest.mark.parametrize("kw", [{"n_time_bins": 7}, {"time_window": 20_000, "include_incomplete": True}])
+def test_sparse_tensor_keeps_the_end_events_as_toframe(kw: dict, rng: np.random.Generator) -> None:
+    """The end-event cases where Tonic's windows drop events: ToSparseTensor counts them, as ToFrame does."""
+    tt = tonic_transforms()
+    sensor = (16, 12, 2)
+    events = _random(rng, 3000, 16, 12)
+    events["t"][-3:] = events["t"][0] + 20_000 * 60  # the recording ends exactly on a window boundary
+    theirs = tt.ToSparseTensor(sensor_size=sensor, **kw)(events.copy()).to_dense()
+    got = ours.ToSparseTensor(sensor_size=sensor, **kw)(events).to_dense()
+    assert got.shape == theirs.shape
+    np.testing.assert_array_equal(got.numpy(), OT.ToFrame(sensor_size=sensor, **kw)(events))
+    assert int(got[-1].sum()) > int(theirs[-1].sum())
+    assert int(got.sum()) == len(events)  # windows that partition the recording: every event counted once
+    assert int(theirs.sum()) < int(got.sum())
 
 
 def test_tonic_names_refuse_bad_input(rng: np.random.Generator) -> None:

@@ -70,21 +70,52 @@ def to_frame_numpy(
     end_time: float | None = None,
 ) -> np.ndarray:
     """Frames `[T, P, H, W]` int16 (audio events without y: `[T, P, W]`); `sensor_size` is ``(W, H, P)`` or None."""
+    return count_frames(
+        events,
+        sensor_size,
+        "ToFrame",
+        time_window=time_window,
+        event_count=event_count,
+        n_time_bins=n_time_bins,
+        n_event_bins=n_event_bins,
+        overlap=overlap,
+        include_incomplete=include_incomplete,
+        start_time=start_time,
+        end_time=end_time,
+    )
+
+
+def count_frames(
+    events: Any,
+    sensor_size: Any,
+    who: str,
+    *,
+    time_window: float | None = None,
+    event_count: int | None = None,
+    n_time_bins: int | None = None,
+    n_event_bins: int | None = None,
+    overlap: float = 0.0,
+    include_incomplete: bool = False,
+    start_time: float | None = None,
+    end_time: float | None = None,
+) -> np.ndarray:
+    """`to_frame_numpy` for every name that counts Tonic frames (ToFrame, ToSparseTensor, ToImage): one window
+    rule (`tonic_windows`) and one kernel; errors name ``who``."""
     _method(time_window, event_count, n_time_bins, n_event_bins)
-    ev = struct_of(events, ("x", "t", "p"), "ToFrame")
+    ev = struct_of(events, ("x", "t", "p"), who)
     audio = "y" not in ev.dtype.names
     if not sensor_size:
         sensor_size = infer_sensor_size(ev)
     if len(sensor_size) != 3:
-        raise ValueError(f"ToFrame: sensor_size must be (W, H, P), got {sensor_size!r}")
+        raise ValueError(f"{who}: sensor_size must be (W, H, P), got {sensor_size!r}")
     w, h, n_pol = (int(v) for v in sensor_size)
     if min(w, h, n_pol) < 1:
-        raise ValueError(f"ToFrame: sensor_size must be positive, got {sensor_size!r}")
+        raise ValueError(f"{who}: sensor_size must be positive, got {sensor_size!r}")
     shape = (n_pol, w) if audio else (n_pol, h, w)
     if not len(ev):
         return np.zeros((_empty_count(time_window, event_count, n_time_bins, n_event_bins), *shape), dtype=np.int16)
     t = np.ascontiguousarray(ev["t"])  # read three times below: once contiguous beats three strided reads
-    check_sorted(t, "ToFrame")
+    check_sorted(t, who)
     p = ev["p"]
     if n_pol == 1:
         if p.min() != p.max():
@@ -98,7 +129,7 @@ def to_frame_numpy(
         if lo < 0 or hi >= size:
             i = int(np.argmax((v < 0) | (v >= size)))
             raise ValueError(
-                f"ToFrame: event {i} has {name}={v[i].item()!r}, outside 0..{size - 1} of sensor_size "
+                f"{who}: event {i} has {name}={v[i].item()!r}, outside 0..{size - 1} of sensor_size "
                 f"{tuple(sensor_size)}"
             )
     starts, stops = tonic_windows(
@@ -130,5 +161,5 @@ def to_frame_numpy(
         counts = count(np.int16)
     except ValueError:  # a count beyond int16: Tonic would wrap it around to a negative number
         counts = count(np.int32)
-        log.warning("ToFrame: a pixel counts %d events in one frame, beyond int16: frames are int32", counts.max())
+        log.warning("%s: a pixel counts %d events in one frame, beyond int16: frames are int32", who, counts.max())
     return counts.reshape(len(starts), *shape)

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from neurodata.compat.tonic._frame import count_frames
 from neurodata.integrate import representations as _r
-from neurodata.integrate import to_frames
 from neurodata.spec import Windows
 
 __all__ = ["ToAveragedTimesurface", "ToBinaRep", "ToImage", "ToSparseTensor", "ToTimesurface", "ToVoxelGrid"]
@@ -152,18 +152,13 @@ class ToBinaRep:
 
 
 def _frames(events: Any, sensor_size: Any, name: str, **slicing: Any) -> np.ndarray:
-    """Tonic's `[T, P, H, W]` int16 frames (its windows, ``compat='tonic'``) from our count kernel."""
+    """Tonic's `[T, P, H, W]` int16 frames: `count_frames`, ToFrame's own windows and kernel, with the channel
+    read as ``p > 0`` (two channels) or as the polarity value (three or more)."""
     w, h, n_pol = _sensor(sensor_size, name)
     f = _fields(events, n_pol, name)
-    if n_pol > 2:  # more channels than on/off: count each polarity value as a band of rows
-        p = np.asarray(events["p"]).astype(np.int64)
-        if len(p) and (p.min() < 0 or p.max() >= n_pol):
-            raise ValueError(f"{name}: polarities must lie in 0..{n_pol - 1} for sensor_size {tuple(sensor_size)}")
-        f["y"] = p * h + f["y"]
-        f["p"] = np.zeros(len(p), dtype=np.int8)
-        frames = to_frames(f, (w, h * n_pol), compat="tonic", dtype=np.int16, **slicing)
-        return frames[:, 0].reshape(len(frames), n_pol, h, w)
-    return _channels(to_frames(f, (w, h), compat="tonic", dtype=np.int16, **slicing), n_pol, 1)
+    if n_pol > 2:
+        f["p"] = np.asarray(events["p"]).astype(np.int64)
+    return count_frames(f, (w, h, n_pol), name, **slicing)
 
 
 @dataclass(frozen=True)

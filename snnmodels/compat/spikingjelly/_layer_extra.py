@@ -23,6 +23,21 @@ class SynapseFilter(R.SynapseFilter):
     def __init__(self, tau: float = 100.0, learnable: bool = False, step_mode: str = "s") -> None:
         super().__init__(tau, learnable, step_mode)  # type: ignore[arg-type]
 
+    @property
+    def out_i(self) -> Tensor | float:
+        """The output current (SpikingJelly's name for it): 0.0 after `reset`, as SpikingJelly's memory reads."""
+        return 0.0 if self.current is None else self.current
+
+    @out_i.setter
+    def out_i(self, value: Tensor | float) -> None:
+        # a number fills the next input's shape, as SpikingJelly materializes its float memory
+        self.current = value  # type: ignore[assignment]
+
+    def step(self, x: Tensor) -> Tensor:
+        if isinstance(self.current, int | float):
+            self.current = torch.full_like(x, float(self.current))
+        return super().step(x)
+
     def forward(self, x: Tensor) -> Tensor:
         if self.step_mode == "s":
             return self.step(x)

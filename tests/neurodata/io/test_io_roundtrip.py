@@ -200,7 +200,7 @@ def test_optional_formats_roundtrip(
 def test_portable_paths_match_packed_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     """The decoders' portable branches (taken on big-endian machines) give the same events as the
     blocked little-endian ones, including overflow, invalid events, markers and unsorted input."""
-    from neurodata.io import aedat, atis_bin
+    from neurodata.io import aedat31, atis_bin
 
     rng = np.random.default_rng(5)
     ev = _events(rng, 20_000, (1 << 31) - 50_000, 20, 128, 128)
@@ -211,7 +211,7 @@ def test_portable_paths_match_packed_paths(monkeypatch: pytest.MonkeyPatch) -> N
     fast = [decode_aedat31(aedat_raw), decode_aedat31(aedat_raw, keep_invalid=True)]
     with pytest.warns(UnsortedTimestampsWarning):
         fast.append(decode_atis_bin(bytes(atis_raw)))
-    monkeypatch.setattr(aedat, "PACKED_FAST", False)
+    monkeypatch.setattr(aedat31, "PACKED_FAST", False)
     monkeypatch.setattr(atis_bin, "PACKED_FAST", False)
     slow = [decode_aedat31(aedat_raw), decode_aedat31(aedat_raw, keep_invalid=True)]
     with pytest.warns(UnsortedTimestampsWarning):

@@ -267,6 +267,41 @@ def test_modules_without_nir_equivalent_are_named(module: nn.Module, shape: tupl
         to_nir(nn.Sequential(layers.Linear(3, 3), module), shape)
 
 
+class _GatedLIF(LIFNode):
+    """An unregistered neuron subclass holding a child module (as neurons holding a surrogate module do)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = nn.Linear(3, 3)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(x * self.gate(x).sigmoid())
+
+
+class _Stateful(nn.Module):
+    """A plain module with children whose forward loops over time (fx cannot trace it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.stack([self.fc(step) for step in x])
+
+
+def test_an_unregistered_neuron_subclass_is_named_not_traced() -> None:
+    net = nn.Sequential(layers.Linear(3, 3), nn.Sequential(nn.Identity(), _GatedLIF()))
+    assert net(torch.ones(4, 2, 3)).shape == (4, 2, 3)  # it runs; it only has no NIR converter
+    with pytest.raises(
+        ExportError,
+        match=r"cannot export _GatedLIF '1\.1' to NIR: no converter for it \(it subclasses snnmodels\.neurons\.LIFNode",
+    ):
+        to_nir(net, (3,))
+    # a child module that is no neuron is traced into as before, and names the model it cannot trace
+    with pytest.raises(ExportError, match=r"cannot trace Sequential with torch\.fx"):
+        to_nir(nn.Sequential(layers.Linear(3, 3), _Stateful()), (3,))
+
+
 def test_pooling_and_normalisation_refusals() -> None:
     with pytest.raises(ExportError, match="ceil_mode"):
         to_nir(nn.Sequential(layers.AvgPool2d(2, ceil_mode=True)), (1, 5, 5))

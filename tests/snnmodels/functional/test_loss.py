@@ -23,6 +23,8 @@ PER_SAMPLE = [  # losses whose reduction='none' output has one row per sample
     ("mse_count_loss", {"correct_rate": 0.8, "incorrect_rate": 0.2}),
     ("mse_count_loss", {"correct_rate": 0.8, "population_code": True, "num_classes": 3}),
     ("mse_membrane_loss", {"on_target": 1.5}),
+    ("mse_rate_loss", {}),
+    ("mse_rate_loss", {"population_code": True, "num_classes": 3}),
     ("ce_temporal_loss", {}),
     ("mse_temporal_loss", {}),
     ("mse_temporal_loss", {"on_target": 1, "off_target": -2, "tolerance": 1}),
@@ -55,6 +57,19 @@ def test_mask_all_true_equals_no_mask(rng: np.random.Generator) -> None:
         loss = LOSSES.get(name)()
         torch.testing.assert_close(loss(x, y, mask=full), loss(x, y))
     assert F.accuracy_rate(x, y, mask=full) == F.accuracy_rate(x, y)
+
+
+def test_mse_rate_is_spikingjellys_tutorial_loss_to_the_bit(rng: np.random.Generator) -> None:
+    # the classify_dvsg / conv_fashion_mnist tutorials: F.mse_loss(out.mean(0), F.one_hot(y, C).float())
+    out = torch.from_numpy(rng.integers(0, 11, (16, 8, 11)) / 10).float()  # voting-layer outputs
+    y = torch.from_numpy(rng.integers(0, 11, 8))
+    expected = torch.nn.functional.mse_loss(out.mean(0), torch.nn.functional.one_hot(y, 11).float())
+    assert F.mse_rate_loss()(out, y).item() == expected.item()
+    full = torch.ones(16, 8, dtype=torch.bool)  # what the trainer passes for equal-length batches
+    assert F.mse_rate_loss()(out, y, mask=full).item() == expected.item()
+    # by hand: one sample, two classes, rates (0.5, 0.25) against label 1
+    two = torch.tensor([[[1.0, 0.0]], [[0.0, 0.5]]])
+    assert F.mse_rate_loss()(two, torch.tensor([1])).item() == pytest.approx(((0.5 - 0) ** 2 + (0.25 - 1) ** 2) / 2)
 
 
 def test_mse_temporal_default_targets_label_first_others_last() -> None:

@@ -1,5 +1,5 @@
 """The NIR paper's Braille graphs as weights entries: their sha256 is that of the files in ../shared/data, the
-URLs point at the pinned commit, and (where the registry takes NIR graphs) they download and import."""
+URLs point at the pinned commit, they are registered as NIR-format weights, and they download and import."""
 
 from __future__ import annotations
 
@@ -25,13 +25,22 @@ def test_hash_is_the_shared_file_and_the_url_is_pinned(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(BRAILLE_ENTRIES))
+def test_entries_are_registered_as_nir_graphs(name: str) -> None:
+    assert name in list_weights()
+    weights = get_weights(name)
+    assert isinstance(weights, Weights)
+    assert weights.format == "nir"
+    assert weights.model == "nir"
+    assert weights.sha256 == BRAILLE_ENTRIES[name]["sha256"]
+    assert weights.contract.in_channels == 12
+    assert weights.contract.num_classes == 7
+
+
+@pytest.mark.parametrize("name", list(BRAILLE_ENTRIES))
 def test_registered_entry_downloads_and_imports(name: str, tmp_path: Path) -> None:
-    if "format" not in {f.name for f in dataclasses.fields(Weights)}:
-        pytest.skip("the weights registry takes no NIR graphs yet (Weights.format)")
     pytest.importorskip("nir", reason="nir not installed (pip install nir==1.0.8)")
     from snnmodels.export import from_nir
 
-    assert name in list_weights()
     weights = get_weights(name)
     assert weights.urls[0].startswith("https://raw.githubusercontent.com/neuromorphs/NIR/7232ada6d30e1bee")
     path = SHARED_DATA / "nir" / BRAILLE_ENTRIES[name]["file"]
