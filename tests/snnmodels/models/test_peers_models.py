@@ -15,6 +15,13 @@ from tests.snnmodels.peers import spikingjelly
 pytestmark = pytest.mark.peers
 
 
+@pytest.fixture(autouse=True)
+def _seeded_init(rng: np.random.Generator) -> None:
+    """Our builders initialise with torch's global generator: seed it per test, or a draw that leaves a net silent
+    fails one run in a few (the `_same_outputs` check that something spiked)."""
+    torch.manual_seed(int(rng.integers(1 << 31)))
+
+
 def _zoo() -> Any:
     sj = spikingjelly()
     pytest.importorskip("torchvision", reason="SpikingJelly's model zoo imports torchvision")
