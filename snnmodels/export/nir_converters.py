@@ -379,7 +379,8 @@ def _nonspiking_lif(m: nn.Module, site: Site) -> list[Any]:
     if m.decode is not None:  # type: ignore[union-attr]
         raise ExportError(
             f"NonSpikingLIFNode {site.name!r} decodes its membrane over time (decode={m.decode!r}); NIR has no "  # type: ignore[union-attr]
-            "reduction over time: export with decode=None and reduce the output sequence yourself"
+            "reduction over time: export with decode=None (the SHD/SSC zoo nets: readout='mean'), which outputs the "
+            "membranes at every step, and reduce them over time after the NIR graph"
         )
     shape = site.out_shape
     return [nir.LI(tau=_arr(m.tau * site.dt, shape), r=_arr(1.0, shape), v_leak=_arr(0.0, shape))]  # type: ignore[operator]
