@@ -128,6 +128,14 @@ def test_every_verb_on_every_dataset(name: str, tmp_path_factory: pytest.TempPat
     assert all(torch.equal(after["model"][k], start[k]) for k in frozen)  # --freeze-backbone found the head
 
 
+def test_a_2d_model_on_1d_spikes_names_the_models_that_fit(tmp_path: Path) -> None:
+    synth.make_sample("shd", tmp_path, synth.SampleSize(samples_per_class=2, events_per_sample=300))
+    line = fails("train", "shd", "--root", str(tmp_path), "--frames", "3", *TINY, "--epochs", "1",
+                 "--out", str(tmp_path / "run"))  # fmt: skip
+    assert "nmnist_net cannot be built with these values" in line
+    assert "frames of a 1-D sensor (1x1x700) need a model for 1-D spikes: --model shd_mlp, shd_net, ssc_mlp, " in line
+
+
 def test_export_picks_the_suffix_from_to(trained: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                          ) -> None:
     pytest.importorskip("onnx")
