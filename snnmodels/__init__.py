@@ -2,7 +2,8 @@
 
 Public surface (everything else is an implementation detail):
 
-- neurons: `IFNode`, `LIFNode`, `ParametricLIFNode` (SpikingJelly family), `Leaky`, `LeakyParallel` (snnTorch);
+- neurons: `IFNode`, `LIFNode`, `ParametricLIFNode`, `NonSpikingLIFNode` (SpikingJelly family), `Leaky`,
+  `LeakyParallel` (snnTorch);
 - `reset_net`, `set_step_mode`;
 - layers: `snnmodels.layers` (multi-step Conv2d, BatchNorm2d, pooling, Linear, Flatten, Dropout, VotingLayer);
 - surrogates: `snnmodels.surrogate` / ``SURROGATES`` registry;
@@ -53,7 +54,7 @@ if TYPE_CHECKING:  # the names below are imported on first use, so that `import 
         save_weights,
     )
     from snnmodels.monitor import AttributeMonitor, GradInputMonitor, GradOutputMonitor, InputMonitor, OutputMonitor
-    from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, ParametricLIFNode
+    from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, NonSpikingLIFNode, ParametricLIFNode
     from snnmodels.registry import Registry
     from snnmodels.spiking import Lowpass, SpikingActivation
 
@@ -82,7 +83,9 @@ _LAZY = {
         ("AttributeMonitor", "GradInputMonitor", "GradOutputMonitor", "InputMonitor", "OutputMonitor"),
         "snnmodels.monitor",
     ),
-    **dict.fromkeys(("IFNode", "Leaky", "LeakyParallel", "LIFNode", "ParametricLIFNode"), "snnmodels.neurons"),
+    **dict.fromkeys(
+        ("IFNode", "Leaky", "LeakyParallel", "LIFNode", "NonSpikingLIFNode", "ParametricLIFNode"), "snnmodels.neurons"
+    ),
     "Registry": "snnmodels.registry",
     **dict.fromkeys(("Lowpass", "SpikingActivation"), "snnmodels.spiking"),
 }
@@ -121,6 +124,7 @@ __all__ = [
     "LeakyParallel",
     "Lowpass",
     "MemoryModule",
+    "NonSpikingLIFNode",
     "OutputMonitor",
     "ParametricLIFNode",
     "Registry",

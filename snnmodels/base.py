@@ -7,7 +7,7 @@ whole sequence [T, N, ...]. A `MemoryModule` also keeps state between single-ste
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from torch import nn
 
@@ -27,7 +27,13 @@ def check_step_mode(step_mode: str) -> StepMode:
 
 
 class StepModule(nn.Module):
-    """A module with a single-step ('s') and a multi-step ('m') mode."""
+    """A module with a single-step ('s') and a multi-step ('m') mode.
+
+    A container that runs its inner modules one step at a time whatever its own mode (the recurrent containers of
+    `snnmodels.recurrent`) sets ``keeps_inner_step_mode = True``: `set_step_mode` then leaves its inside alone.
+    """
+
+    keeps_inner_step_mode: ClassVar[bool] = False
 
     def __init__(self, step_mode: StepMode = "m") -> None:
         super().__init__()
@@ -52,8 +58,14 @@ def reset_net(model: nn.Module) -> None:
 
 
 def set_step_mode(model: nn.Module, step_mode: StepMode) -> None:
-    """Set ``step_mode`` on every `StepModule` inside ``model``."""
+    """Set ``step_mode`` on every `StepModule` inside ``model``, except inside the containers that keep their inner
+    modules single-step (``keeps_inner_step_mode``: a recurrent loop's body always takes one step per call)."""
     check_step_mode(step_mode)
-    for m in model.modules():
+    stack = [model]
+    while stack:
+        m = stack.pop()
         if isinstance(m, StepModule):
             m.step_mode = step_mode
+            if m.keeps_inner_step_mode:
+                continue
+        stack.extend(m.children())

@@ -26,6 +26,8 @@ MODEL_NAMES: tuple[str, ...] = (
     "sew_wide_7b_net",
     "sew_wide_resnet101_2",
     "sew_wide_resnet50_2",
+    "shd_mlp",
+    "shd_net",
     "spiking_resnet101",
     "spiking_resnet152",
     "spiking_resnet18",
@@ -43,6 +45,8 @@ MODEL_NAMES: tuple[str, ...] = (
     "spiking_vgg19_bn",
     "spiking_wide_resnet101_2",
     "spiking_wide_resnet50_2",
+    "ssc_mlp",
+    "ssc_net",
 )
 
 

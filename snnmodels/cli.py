@@ -105,10 +105,12 @@ def frame_datasets(
     for which, ds in zip(("train", "test"), sets, strict=True):
         if len(ds) == 0:
             raise UsageError(f"{dataset}: the {which} split is empty; check the dataset's files and split options")
-    h, w = sets[0].sensor.height, sets[0].sensor.width
+    sensor = sets[0].sensor
+    h, w = sensor.height, sensor.width
     if h // downsample < 1 or w // downsample < 1:
         raise UsageError(f"--downsample {downsample} leaves nothing of the {w}x{h} sensor")
-    return sets[0], sets[1], len(sets[0].classes), (2, h // downsample, w // downsample)
+    channels = 1 if sensor.is_1d else 2  # a 1-D sensor's frames are [T, 1, W] (neurodata.events.one_d_frames)
+    return sets[0], sets[1], len(sets[0].classes), (channels, h // downsample, w // downsample)
 
 
 def _data_meta(dataset: str, root: Path | None, cache: Path | None, split: SplitOptions, folder: FolderOptions,
@@ -145,12 +147,26 @@ def build_model(name: str, num_classes: int, shape: tuple[int, ...], extra: dict
                 raise
             model = create_model(name, **kw)  # a model sized by its own pooling, without input_size
     except (TypeError, ValueError, RuntimeError, IndexError, KeyError) as err:
-        raise UsageError(_model_arg_message(name, extra, err)) from None
+        raise UsageError(_model_arg_message(name, extra, err) + _one_d_hint(name, shape)) from None
     if avg:
         from snnmodels.export import avgpool_variant
 
         model = avgpool_variant(model)
     return model
+
+
+def _one_d_hint(name: str, shape: tuple[int, ...]) -> str:
+    """For frames of one row (SHD/SSC's 700 channels): the zoo models made for them, when `name` is not one."""
+    from snnmodels.catalog import model_names
+    from snnmodels.models import model_entry
+
+    if len(shape) != 3 or shape[1] != 1:
+        return ""
+    fits = [n for n in model_names() if model_entry(n).contract.input_size[0] == 1]
+    if name in fits or not fits:
+        return ""
+    frame = "x".join(map(str, shape))
+    return f"; frames of a 1-D sensor ({frame}) need a model for 1-D spikes: --model {', '.join(fits)}"
 
 
 def _model_arg_message(name: str, extra: dict[str, Any], err: BaseException) -> str:

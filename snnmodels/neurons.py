@@ -1,6 +1,7 @@
 """Spiking neuron modules: thin `nn.Module` wrappers over the pure functions in `snnmodels.functional`.
 
-SpikingJelly family (fire when v >= v_threshold): `IFNode`, `LIFNode`, `ParametricLIFNode`.
+SpikingJelly family (fire when v >= v_threshold): `IFNode`, `LIFNode`, `ParametricLIFNode`; and
+`NonSpikingLIFNode`, a leaky integrator that never fires (a readout layer's membrane).
 snnTorch family (fire when mem > threshold): `Leaky`, `LeakyParallel`.
 
 Step modes: in ``"m"`` mode (the default for the SpikingJelly family) ``forward(x_seq [T, N, ...])`` starts from
@@ -21,11 +22,11 @@ from torch import Tensor, nn
 
 from snnmodels.base import MemoryModule, StepMode
 from snnmodels.functional.leaky import LeakyParams, leaky_seq, leaky_step
-from snnmodels.functional.multistep import Dynamics, neuron_seq, neuron_step
+from snnmodels.functional.multistep import Dynamics, charge, neuron_seq, neuron_step
 from snnmodels.functional.plif import w_from_tau
 from snnmodels.functional.surrogate import ATan, Surrogate, get_surrogate, heaviside
 
-__all__ = ["IFNode", "LIFNode", "Leaky", "LeakyParallel", "ParametricLIFNode"]
+__all__ = ["IFNode", "LIFNode", "Leaky", "LeakyParallel", "NonSpikingLIFNode", "ParametricLIFNode"]
 
 
 def _check_state_shape(name: str, state: Tensor, x: Tensor) -> None:
@@ -223,6 +224,74 @@ class ParametricLIFNode(_SJNeuron):
 
     def extra_repr(self) -> str:
         return f"tau={self.tau:.4g}, decay_input={self.decay_input}, " + super().extra_repr()
+
+
+NONSPIKING_DECODES = ("max-mem", "max-abs-mem", "mean-mem", "last_mem")
+
+
+class NonSpikingLIFNode(MemoryModule):
+    """A leaky integrator that never fires (SpikingJelly's ``NonSpikingLIFNode``): the membrane of a readout layer.
+
+    Per step ``v[t] = v[t-1] + (x[t] - v[t-1]) / tau`` from ``v = 0``: the charge of a `LIFNode` with
+    ``decay_input=True`` and ``v_reset=0`` (`snnmodels.functional.multistep.charge`), without threshold or reset.
+    It returns the membrane, [T, N, ...] in 'm' mode and [N, ...] in 's' mode. A multi-step call with ``decode``
+    returns one value per sample and neuron, [N, ...]: 'max-mem' (the maximum over time), 'max-abs-mem' (the
+    extreme of larger magnitude, with its sign), 'mean-mem' or 'last_mem' (SpikingJelly's names).
+
+    Args:
+        tau: time constant in time steps (> 1).
+        decode: None (the membrane at every step) or one of `NONSPIKING_DECODES` (multi-step mode only).
+        step_mode: 'm' ([T, N, ...], default) or 's' ([N, ...]).
+    """
+
+    def __init__(self, tau: float = 2.0, decode: str | None = None, step_mode: StepMode = "m") -> None:
+        if not float(tau) > 1.0:
+            raise ValueError(f"NonSpikingLIFNode.tau must be > 1 (time steps), got {tau!r}")
+        if decode is not None and decode not in NONSPIKING_DECODES:
+            raise ValueError(f"NonSpikingLIFNode.decode must be None or one of {NONSPIKING_DECODES}, got {decode!r}")
+        super().__init__(step_mode)
+        self.tau = float(tau)
+        self.decode = decode
+        self.v: Tensor | None = None
+
+    def dynamics(self) -> Dynamics:
+        """The charge rule (a LIF that never reaches its threshold)."""
+        return Dynamics("tau", self.tau, True, v_threshold=float("inf"), v_reset=0.0)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "v": None}
+
+    def reset(self) -> None:
+        self.v = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        dyn = self.dynamics()
+        if self.step_mode == "s":
+            if self.decode is not None:
+                raise ValueError(f"NonSpikingLIFNode(decode={self.decode!r}) reduces over time: use step_mode='m'")
+            if self.v is not None:
+                _check_state_shape(type(self).__name__, self.v, x)
+            self.v = charge(x, x.new_zeros(x.shape) if self.v is None else self.v, dyn)
+            return self.v
+        v = x.new_zeros(x.shape[1:])
+        v_seq = torch.empty_like(x)
+        for t in range(x.shape[0]):
+            v = charge(x[t], v, dyn)
+            v_seq[t] = v
+        self.v = v
+        if self.decode == "max-mem":
+            return v_seq.amax(0)
+        if self.decode == "max-abs-mem":
+            hi, lo = v_seq.amax(0), v_seq.amin(0)
+            return torch.where(hi.abs() > lo.abs(), hi, lo)
+        if self.decode == "mean-mem":
+            return v_seq.mean(0)
+        if self.decode == "last_mem":
+            return v_seq[-1]
+        return v_seq
+
+    def extra_repr(self) -> str:
+        return f"tau={self.tau}, decode={self.decode!r}, step_mode={self.step_mode}"
 
 
 # ---------------------------------------------------------------------------------------------------------------

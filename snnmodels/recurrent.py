@@ -96,6 +96,8 @@ class SynapseFilter(MemoryModule):
 class _Recurrent(MemoryModule):
     """Shared loop: y[t] = sub(mix(x[t], y[t-1])), with y[-1] = 0 shaped by `_zero_output`."""
 
+    keeps_inner_step_mode = True  # set_step_mode(model, 'm') must not turn the loop body multi-step
+
     def __init__(self, sub_module: nn.Module, step_mode: StepMode) -> None:
         super().__init__(step_mode)
         set_step_mode(sub_module, "s")

@@ -22,7 +22,7 @@ from snnmodels.ann2snn.graph import TimeFolded
 from snnmodels.ann2snn.modules import Rescale, ScaledIF
 from snnmodels.export.errors import ExportError
 from snnmodels.export.from_nir import NIRNetwork
-from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, ParametricLIFNode
+from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, NonSpikingLIFNode, ParametricLIFNode
 from snnmodels.recurrent import ElementWiseRecurrent, LinearRecurrent, SynapseFilter
 
 __all__ = [
@@ -372,6 +372,20 @@ def _plif(m: nn.Module, site: Site) -> list[Any]:
     return [_lif_node(tau, m.decay_input, m, site)]  # type: ignore[arg-type]
 
 
+def _nonspiking_lif(m: nn.Module, site: Site) -> list[Any]:
+    """The leaky integrator v += (x - v)/tau: ``LI(tau=tau·dt, r=1, v_leak=0)``, which NIR outputs as its v."""
+    import nir
+
+    if m.decode is not None:  # type: ignore[union-attr]
+        raise ExportError(
+            f"NonSpikingLIFNode {site.name!r} decodes its membrane over time (decode={m.decode!r}); NIR has no "  # type: ignore[union-attr]
+            "reduction over time: export with decode=None (the SHD/SSC zoo nets: readout='mean'), which outputs the "
+            "membranes at every step, and reduce them over time after the NIR graph"
+        )
+    shape = site.out_shape
+    return [nir.LI(tau=_arr(m.tau * site.dt, shape), r=_arr(1.0, shape), v_leak=_arr(0.0, shape))]  # type: ignore[operator]
+
+
 def _leaky(m: nn.Module, site: Site) -> list[Any]:
     import nir
 
@@ -524,6 +538,7 @@ MODULE_CONVERTERS: dict[type[nn.Module], Callable[[nn.Module, Site], list[Any]]]
     LIFNode: _lif,
     ParametricLIFNode: _plif,
     Leaky: _leaky,
+    NonSpikingLIFNode: _nonspiking_lif,
     LeakyParallel: _refuse("its membrane passes through a ReLU and never resets; NIR has no such neuron"),
     NIRNetwork: _refuse("a NIRNetwork nested in another model; export the NIRNetwork itself"),
     # ANN -> SNN conversion (snnmodels.ann2snn)

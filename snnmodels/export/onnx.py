@@ -29,15 +29,16 @@ from snnmodels.base import MemoryModule, reset_net, set_step_mode
 from snnmodels.export.errors import ExportError, import_optional
 from snnmodels.export.nir_converters import converts_as
 from snnmodels.functional.leaky import leaky_step
-from snnmodels.functional.multistep import neuron_step
+from snnmodels.functional.multistep import charge, neuron_step
 from snnmodels.functional.surrogate import heaviside
 from snnmodels.layers import Dropout
-from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, ParametricLIFNode
+from snnmodels.neurons import IFNode, Leaky, LeakyParallel, LIFNode, NonSpikingLIFNode, ParametricLIFNode
 from snnmodels.spiking import Lowpass, SpikingActivation
 
 __all__ = ["OnnxExport", "run_onnx", "to_onnx"]
 
 _SJ_NEURONS = (IFNode, LIFNode, ParametricLIFNode)
+_NEURONS = (*_SJ_NEURONS, NonSpikingLIFNode, Leaky)  # the modules whose state becomes an ONNX input and output
 _WHOLE_SEQUENCE = (LeakyParallel, Lowpass, SpikingActivation)  # integrate over the time axis inside forward
 _OPSET = 17
 
@@ -80,7 +81,7 @@ class _StepNeuron(nn.Module):
         self.neuron = neuron
         self.index = index
         self.ctx = ctx
-        if isinstance(neuron, Leaky):
+        if isinstance(neuron, Leaky | NonSpikingLIFNode):
             self.rest = 0.0
         else:
             self.rest = 0.0 if neuron.v_reset is None else float(neuron.v_reset)  # type: ignore[arg-type]
@@ -104,6 +105,12 @@ class _StepNeuron(nn.Module):
             )
             self.ctx.states_out[self.index] = mem
             return (spk, mem) if (not n.init_hidden or n.output) else spk
+        if isinstance(n, NonSpikingLIFNode):
+            if n.decode is not None:
+                raise ExportError(f"NonSpikingLIFNode(decode={n.decode!r}) reduces over time; one ONNX step cannot")
+            v_next = charge(x, v, n.dynamics())
+            self.ctx.states_out[self.index] = v_next
+            return v_next
         q = n.w.sigmoid() if isinstance(n, ParametricLIFNode) else None
         spike, v_next, _ = neuron_step(x, v, n.dynamics(), heaviside, q)  # type: ignore[operator]
         self.ctx.states_out[self.index] = v_next
@@ -131,11 +138,11 @@ class _Step(nn.Module):
 
 
 def _wrap_neurons(model: nn.Module) -> tuple[_Context, list[str], list[_StepNeuron]]:
-    neurons = [(name, m) for name, m in model.named_modules() if isinstance(m, (*_SJ_NEURONS, Leaky))]
+    neurons = [(name, m) for name, m in model.named_modules() if isinstance(m, _NEURONS)]
     ctx = _Context(len(neurons))
     wrappers = []
     for i, (name, m) in enumerate(neurons):
-        if not converts_as(type(m), (*_SJ_NEURONS, Leaky)):  # a subclass may change the update: registered only
+        if not converts_as(type(m), _NEURONS):  # a subclass may change the update: registered only
             raise ExportError(f"neuron {name!r} of type {type(m).__name__} has no single-step ONNX form")
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
@@ -200,8 +207,8 @@ def to_onnx(
 
     Args:
         model: a multi-step model ([T, N, *input_shape] -> [T, N, ...]) of snnmodels layers and neurons (IF, LIF,
-            PLIF, Leaky, and the peer-named ones of ``snnmodels.compat``). It is not changed (a float32 single-step
-            copy, reset to rest, is exported).
+            PLIF, Leaky, NonSpikingLIFNode, and the peer-named ones of ``snnmodels.compat``). It is not changed (a
+            float32 single-step copy, reset to rest, is exported).
         path: the ``.onnx`` file to write.
         input_shape: one sample at one step, e.g. ``(2, 34, 34)``.
         T: steps of the check; check: run it (needs onnxruntime); atol: the largest difference it accepts.
@@ -216,7 +223,7 @@ def to_onnx(
     import_optional("onnx", "to_onnx")
     path = Path(path)
     input_shape = tuple(int(s) for s in input_shape)
-    if isinstance(model, (*_SJ_NEURONS, Leaky)):  # the wrapper replaces neurons inside a parent module
+    if isinstance(model, _NEURONS):  # the wrapper replaces neurons inside a parent module
         model = nn.Sequential(model)
     reference = copy.deepcopy(model).float().eval()
     reset_net(reference)  # the exported step starts at rest, whatever state the model was left in

@@ -18,6 +18,7 @@ snnmodels module                   NIR node
 ``Leaky(beta, reset='zero')``      ``LIF(tau=dt/(1-beta), r=1/(1-beta), v_leak=0, v_threshold, v_reset=0)``;
                                    beta = 1 gives ``IF(r=1/dt)``
 ``Leaky(reset='none')``            ``LI`` (or ``I`` for beta = 1) followed by ``Threshold``
+``NonSpikingLIFNode(tau)``         ``LI(tau=tau·dt, r=1, v_leak=0)``, which outputs v (``decode=None`` only)
 graded_spikes_factor != 1          a ``Scale`` node after the neuron
 ================================  ================================================================================
 
@@ -76,6 +77,7 @@ from snnmodels.export.nir_converters import (
     converts_as,
     flatten_nodes,
 )
+from snnmodels.neurons import NonSpikingLIFNode
 
 __all__ = ["DEFAULT_DT", "MODULE_CONVERTERS", "Site", "avgpool_variant", "to_nir"]
 
@@ -390,6 +392,9 @@ def to_nir(model: nn.Module, input_shape: Sequence[int], *, dt: float = DEFAULT_
         model = nn.Sequential(model)
     model = _shared_copy(model).eval()
     set_step_mode(model, "m")
+    for name, m in model.named_modules():  # before tracing: its shapes would only say "not [T, N, ...]"
+        if isinstance(m, NonSpikingLIFNode) and m.decode is not None:
+            MODULE_CONVERTERS[NonSpikingLIFNode](m, Site(name, (), (), dt))  # raises, naming the way out
     gm = _trace(model)
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     example = torch.zeros(_EXAMPLE_T, _EXAMPLE_N, *input_shape, dtype=dtype)

@@ -1,8 +1,9 @@
-"""The model zoo: spiking ResNet / SEW-ResNet / VGG, the PLIF paper's nets, SEW DVS nets; registry and weights.
+"""The model zoo: spiking ResNet / SEW-ResNet / VGG, the PLIF paper's nets, SEW DVS nets, the SHD/SSC spiking MLPs
+and recurrent nets; registry and weights.
 
 ``create_model(name, **kwargs)`` builds any registered model; ``list_models('sew_*')`` lists names;
 ``model_entry(name).describe()`` shows its default input contract, neuron and reference. Every model is multi-step:
-[T, N, C, H, W] in, [T, N, num_classes] out. See docs/models.md.
+[T, N, C, H, W] in, [T, N, num_classes] out (the SHD/SSC nets also take [T, N, C, W]). See docs/models.md.
 """
 
 from snnmodels.models import nir_braille  # noqa: F401 - registers the NIR paper's Braille nets
@@ -28,6 +29,7 @@ from snnmodels.models._weights import (
     save_weights,
     weights_root,
 )
+from snnmodels.models.heidelberg import RecurrentSNN, SpikingMLP, shd_mlp, shd_net, ssc_mlp, ssc_net
 from snnmodels.models.nir_paper import NMNIST_CNN
 from snnmodels.models.plif_net import (
     CIFAR10DVSNet,
@@ -97,8 +99,10 @@ __all__ = [  # importing the architecture modules above registered their models
     "NMNISTNet",
     "NeuronFactory",
     "PLIFNet",
+    "RecurrentSNN",
     "SEWDVSNet",
     "SEWResNet",
+    "SpikingMLP",
     "SpikingResNet",
     "SpikingVGG",
     "Weights",
@@ -134,6 +138,8 @@ __all__ = [  # importing the architecture modules above registered their models
     "sew_wide_7b_net",
     "sew_wide_resnet50_2",
     "sew_wide_resnet101_2",
+    "shd_mlp",
+    "shd_net",
     "spiking_resnet18",
     "spiking_resnet34",
     "spiking_resnet50",
@@ -151,5 +157,7 @@ __all__ = [  # importing the architecture modules above registered their models
     "spiking_vgg19_bn",
     "spiking_wide_resnet50_2",
     "spiking_wide_resnet101_2",
+    "ssc_mlp",
+    "ssc_net",
     "weights_root",
 ]

@@ -29,7 +29,8 @@ class ModelEntry:
     Attributes:
         name: registry name.
         fn: the builder; ``fn(**kwargs)`` returns the model.
-        family: ``'spiking_resnet'``, ``'sew_resnet'``, ``'spiking_vgg'``, ``'plif_net'`` or ``'sew_dvs'``.
+        family: ``'spiking_resnet'``, ``'sew_resnet'``, ``'spiking_vgg'``, ``'plif_net'``, ``'sew_dvs'`` or
+            ``'heidelberg'`` (the SHD/SSC nets).
         contract: default input: channels, input size (the smallest size the model takes is documented in
             ``notes``), T, dataset and frame settings of the reference training.
         default_neuron: (neuron registry name, keyword arguments) used when no ``spiking_neuron`` is given.

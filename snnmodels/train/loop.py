@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm.auto import tqdm
 
 from snnmodels.base import reset_net
+from snnmodels.neurons import NonSpikingLIFNode
 from snnmodels.train import distributed as dist
 from snnmodels.train.checkpoint import (
     CheckpointError,
@@ -455,6 +456,8 @@ class _OutputWatch:
         self.done = True
         if self.binary and not (self.any_nonzero and self.any_below_one):
             what = "never spiked" if not self.any_nonzero else "spiked at every step for every class"
+            if not self.any_nonzero and isinstance(_last_leaf(self.model), NonSpikingLIFNode):
+                what = "stayed at zero (no spike reached it)"  # a leaky-integrator readout cannot spike itself
             log.warning(
                 "the output layer %s %s in the first %d training steps: the loss sits at chance level until it "
                 "does, and only surrogate gradients can change that. If the loss does not fall, try: a larger input "
@@ -464,6 +467,11 @@ class _OutputWatch:
                 what,
                 self.seen,
             )
+
+
+def _last_leaf(model: nn.Module) -> nn.Module | None:
+    leaves = [m for n, m in model.named_modules() if n and not any(True for _ in m.children())]
+    return leaves[-1] if leaves else None
 
 
 def output_layer_name(model: nn.Module) -> str:

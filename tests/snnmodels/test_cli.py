@@ -25,6 +25,7 @@ from tests.snnmodels.export.nets import shared
 runner = CliRunner()
 MODEL = ["--model", "nmnist_net", "--model-arg", "channels=4", "--model-arg", "avgpool=true"]
 TINY = ["--model", "nmnist_net", "--model-arg", "channels=2", "--model-arg", "avgpool=true"]
+TINY_1D = ["--model", "shd_net", "--model-arg", "hidden=8"]  # 1-D sensors (SHD, SSC: 700 channels, one row)
 TARGETS = [*DATASETS.names(), "folder"]
 
 
@@ -102,21 +103,37 @@ def test_every_verb_on_every_dataset(name: str, tmp_path_factory: pytest.TempPat
         synth.make_sample(name, root, size)
         cls = DATASETS.get(name)
         where, sensor = [name, "--root", str(root)], (cls.sensor.width, cls.sensor.height)
+    one_d = name != "folder" and DATASETS.get(name).sensor.is_1d
     no_split = name == "folder" or DATASETS.get(name).splits == ("all",)
     split = ["--train-ratio", "0.5"] if no_split else []
     # the largest sum-pooling factor up to W/32 that divides both sides (240x180 -> 6, 700x1 -> 1)
     factor = max(f for f in range(1, max(1, sensor[0] // 32) + 1) if sensor[0] % f == 0 and sensor[1] % f == 0)
     down = ["--downsample", str(factor)]
     out = root.parent / f"{root.name}-run"
-    ok("train", *where, "--frames", "3", *down, *TINY, *split, "--epochs", "1", "--batch-size", "8", "--out",
-       str(out), "-q")
+    ok("train", *where, "--frames", "3", *down, *(TINY_1D if one_d else TINY), *split, "--epochs", "1",
+       "--batch-size", "8", "--out", str(out), "-q")
     assert "test accuracy" in ok("evaluate", str(out / "best.pt"), "-q")
     exported = ok("export", str(out / "best.pt"), "--to", "nir", "--out", str(out / "m.nir"), "-q")
     assert (out / "m.nir").stat().st_size > 0, exported
     ft = root.parent / f"{root.name}-ft"
     ok("finetune", *where, "--from", str(out / "best.pt"), "--frames", "3", *down, *split, "--epochs", "1",
        "--freeze-backbone", "--out", str(ft), "-q")
-    assert load_checkpoint(ft / "last.pt")["meta"]["finetuned_from"] == str(out / "best.pt")
+    after = load_checkpoint(ft / "last.pt")
+    assert after["meta"]["finetuned_from"] == str(out / "best.pt")
+    head = head_name(load_pretrained(str(out / "best.pt")))
+    start = load_checkpoint(out / "best.pt")["model"]
+    frozen = [k for k, v in start.items()
+              if not k.startswith(f"{head}.") and v.is_floating_point() and "running" not in k]
+    assert frozen
+    assert all(torch.equal(after["model"][k], start[k]) for k in frozen)  # --freeze-backbone found the head
+
+
+def test_a_2d_model_on_1d_spikes_names_the_models_that_fit(tmp_path: Path) -> None:
+    synth.make_sample("shd", tmp_path, synth.SampleSize(samples_per_class=2, events_per_sample=300))
+    line = fails("train", "shd", "--root", str(tmp_path), "--frames", "3", *TINY, "--epochs", "1",
+                 "--out", str(tmp_path / "run"))  # fmt: skip
+    assert "nmnist_net cannot be built with these values" in line
+    assert "frames of a 1-D sensor (1x1x700) need a model for 1-D spikes: --model shd_mlp, shd_net, ssc_mlp, " in line
 
 
 def test_export_picks_the_suffix_from_to(trained: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -15,6 +15,7 @@ from snnmodels import (
     Leaky,
     LeakyParallel,
     LIFNode,
+    NonSpikingLIFNode,
     ParametricLIFNode,
     reset_net,
     set_step_mode,
@@ -178,3 +179,53 @@ def test_leaky_parallel_dropout_acts_on_spikes() -> None:
     assert set(train_out.unique().tolist()) == {0.0, 2.0}
     lp.eval()
     assert torch.equal(lp(x), torch.ones(4, 2, 50))
+
+
+# --- the non-spiking readout ------------------------------------------------------------------------------------------
+
+
+def test_nonspiking_lif_integrates_by_hand() -> None:
+    # tau = 2: v <- v + (x - v) / 2, from 0: 1, 1, 0, 0 -> 1/2, 3/4, 3/8, 3/16; tau = 4 on the same input
+    x = torch.tensor([1.0, 1.0, 0.0, 0.0], dtype=torch.float64)[:, None]
+    assert NonSpikingLIFNode(2.0)(x).flatten().tolist() == [0.5, 0.75, 0.375, 0.1875]
+    assert NonSpikingLIFNode(4.0)(x).flatten().tolist() == [0.25, 0.4375, 0.328125, 0.24609375]
+    node = NonSpikingLIFNode(2.0)
+    node(x)
+    assert node.v is not None
+    assert node.v.tolist() == [0.1875]  # the state after the last step, as the spiking neurons keep it
+
+
+@pytest.mark.parametrize(
+    ("decode", "expected"),
+    [("max-mem", [0.75, -0.1875]), ("max-abs-mem", [0.75, -0.75]), ("mean-mem", [0.453125, -0.453125]),
+     ("last_mem", [0.1875, -0.1875])],
+)  # fmt: skip
+def test_nonspiking_lif_decodes_over_time(decode: str, expected: list[float]) -> None:
+    # [T, N=2]: the second sample is the first negated, membranes -1/2, -3/4, -3/8, -3/16 (its max is the last)
+    x = torch.tensor([[1.0, -1.0], [1.0, -1.0], [0.0, 0.0], [0.0, 0.0]], dtype=torch.float64)
+    assert NonSpikingLIFNode(2.0, decode=decode)(x).tolist() == expected
+
+
+def test_nonspiking_lif_single_steps_equal_multi_step(rng: np.random.Generator) -> None:
+    x = torch.from_numpy(rng.normal(0.0, 1.0, (7, 3, 4)))
+    node = NonSpikingLIFNode(3.0)
+    want = node(x)
+    set_step_mode(node, "s")
+    reset_net(node)
+    got = torch.stack([node(x[t]) for t in range(7)])
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="call reset_net"):
+        node(x[0, :2])
+    reset_net(node)
+    assert node.v is None
+    clone = pickle.loads(pickle.dumps(node))  # the membrane is runtime state: not pickled
+    assert clone.v is None
+
+
+def test_nonspiking_lif_bad_arguments_are_named() -> None:
+    with pytest.raises(ValueError, match=r"tau must be > 1"):
+        NonSpikingLIFNode(1.0)
+    with pytest.raises(ValueError, match=r"decode must be None or one of .*'max-mem'.*got 'max'"):
+        NonSpikingLIFNode(2.0, decode="max")
+    with pytest.raises(ValueError, match="reduces over time: use step_mode='m'"):
+        NonSpikingLIFNode(2.0, decode="max-mem", step_mode="s")(torch.zeros(2, 3))

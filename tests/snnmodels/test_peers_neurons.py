@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from snnmodels import IFNode, Leaky, LeakyParallel, LIFNode, ParametricLIFNode, reset_net
+from snnmodels import IFNode, Leaky, LeakyParallel, LIFNode, NonSpikingLIFNode, ParametricLIFNode, reset_net
 from snnmodels.functional import state_quant
 from snnmodels.functional.surrogate import (
     ATan,
@@ -103,6 +103,22 @@ def test_spikingjelly_lif_every_surrogate(surrogate: Any, rng: np.random.Generat
     (g1,) = torch.autograd.grad(s1.sum(), x)
     (g2,) = torch.autograd.grad(s2.sum(), x)
     torch.testing.assert_close(g1, g2, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("decode", [None, "max-mem", "max-abs-mem", "mean-mem", "last_mem"])
+def test_spikingjelly_nonspiking_lif(decode: str | None, rng: np.random.Generator) -> None:
+    sj = spikingjelly()
+    if not hasattr(sj.neuron, "NonSpikingLIFNode"):
+        pytest.skip("this spikingjelly has no neuron.NonSpikingLIFNode")
+    x = torch.from_numpy(rng.normal(0.0, 1.0, (9, 3, 5))).requires_grad_()
+    theirs = sj.neuron.NonSpikingLIFNode(tau=3.0, decode=decode)(x)
+    theirs = torch.stack(theirs) if isinstance(theirs, list) else theirs  # without decode it returns a list
+    x2 = x.detach().clone().requires_grad_()
+    ours = NonSpikingLIFNode(3.0, decode=decode)(x2)
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    theirs.sum().backward()
+    ours.sum().backward()
+    torch.testing.assert_close(x2.grad, x.grad, rtol=1e-12, atol=1e-12)
 
 
 def test_spikingjelly_state_dict_compatible() -> None:

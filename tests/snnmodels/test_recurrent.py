@@ -6,6 +6,7 @@ import operator
 import pickle
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -234,3 +235,20 @@ def test_recurrent_export_refusals() -> None:
         ExportError, match="SynapseFilter '1' cannot be exported to NIR: its decay depends on the input"
     ):
         to_nir(nn.Sequential(layers.Linear(3, 3), SynapseFilter()), (3,))
+
+
+def test_set_step_mode_leaves_the_loop_body_single_step(rng: np.random.Generator) -> None:
+    # a zoo builder calls set_step_mode(model, 'm'); a multi-step LIF inside the loop would take the batch for time
+    loop = LinearRecurrent(LIFNode(tau=2.0), 4, 4).double()
+    x = torch.from_numpy(rng.normal(0.0, 2.0, (6, 3, 4)))
+    with torch.no_grad():
+        want = loop(x)
+        model = nn.Sequential(loop)
+        set_step_mode(model, "m")
+        assert loop.step_mode == "m"
+        assert loop.sub_module.step_mode == "s"
+        torch.testing.assert_close(model(x), want, rtol=0, atol=0)
+        set_step_mode(model, "s")
+        assert loop.sub_module.step_mode == "s"
+        reset_net(model)
+        torch.testing.assert_close(torch.stack([model(x[t]) for t in range(6)]), want, rtol=0, atol=0)

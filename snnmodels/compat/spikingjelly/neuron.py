@@ -33,6 +33,7 @@ __all__ = [
     "BaseNode",
     "IFNode",
     "LIFNode",
+    "NonSpikingLIFNode",
     "ParametricLIFNode",
     "SimpleBaseNode",
     "SimpleIFNode",
@@ -340,8 +341,18 @@ class SimpleLIFNode(SimpleBaseNode):
         self.v = charge(x, self.v, Dynamics("tau", self.tau, self.decay_input, v_reset=self.v_reset))
 
 
+class NonSpikingLIFNode(core.NonSpikingLIFNode):
+    """SpikingJelly's ``neuron.NonSpikingLIFNode(tau, decode)``: a leaky integrator over a sequence [T, N, ...],
+    v += (x - v) / tau from 0, returning the membranes (or, with ``decode``, their 'max-mem', 'max-abs-mem',
+    'mean-mem' or 'last_mem' over time). Multi-step, as SpikingJelly's. Difference: without ``decode`` it returns
+    one tensor [T, N, ...], where SpikingJelly returns a list of T tensors (``torch.stack`` of it is the same)."""
+
+    def __init__(self, tau: float = 2.0, decode: str | None = None) -> None:
+        super().__init__(tau, decode, step_mode="m")
+
+
 # SpikingJelly 2.0 splits ``neuron`` into submodules (``neuron.lif``...); imports of those find the names here
 for _sub in ("base_node", "integrate_and_fire", "lif", "plif"):
     sys.modules.setdefault(f"{__name__}.{_sub}", sys.modules[__name__])
 
-register_like(IFNode, LIFNode, ParametricLIFNode)
+register_like(IFNode, LIFNode, ParametricLIFNode, NonSpikingLIFNode)

@@ -212,3 +212,18 @@ def test_a_subclass_that_defines_neuronal_charge_runs_step_by_step() -> None:
     node.reset()
     node.step_mode = "m"
     assert torch.equal(node(x), out)
+
+
+@pytest.mark.parametrize("decode", [None, "max-mem", "mean-mem", "last_mem"])
+def test_nonspiking_lif_node_as_spikingjelly(decode: str | None) -> None:
+    sj = spikingjelly()
+    if not hasattr(sj.neuron, "NonSpikingLIFNode"):
+        pytest.skip("this spikingjelly has no neuron.NonSpikingLIFNode")
+    x = torch.randn(7, 2, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    theirs = sj.neuron.NonSpikingLIFNode(tau=2.5, decode=decode)(x)
+    ours = neuron.NonSpikingLIFNode(tau=2.5, decode=decode)
+    assert isinstance(ours, snnmodels.NonSpikingLIFNode)
+    got = ours(x)
+    torch.testing.assert_close(got, torch.stack(theirs) if isinstance(theirs, list) else theirs, rtol=0, atol=0)
+    if decode is None:  # the tensor stacks like SpikingJelly's list
+        torch.testing.assert_close(torch.stack(list(got)), torch.stack(theirs), rtol=0, atol=0)

@@ -92,6 +92,7 @@ def test_states_are_inputs_and_outputs(tmp_path: Path) -> None:
     [
         ("nmnist_net", {"channels": 8}, (2, 34, 34), 4.0),  # PLIF, max pooling, dropout, voting
         ("sew_resnet18", {"num_classes": 10, "in_channels": 2}, (2, 32, 32), 2.0),  # SEW ADD, downsample neurons
+        ("shd_mlp", {"hidden": 16}, (1, 700), 2.0),  # 1-D spikes, a non-spiking readout (its membrane is a state)
     ],
 )
 def test_zoo_models_over_t_steps(
@@ -124,3 +125,12 @@ def test_a_lone_neuron_exports(tmp_path: Path) -> None:
     result = to_onnx(LIFNode(tau=2.0), tmp_path / "lif.onnx", (3,), T=4)
     assert result.neurons == ("0",)
     assert result.max_abs_diff == 0.0
+
+
+def test_recurrent_zoo_model_is_refused_naming_the_loop(tmp_path: Path) -> None:
+    from snnmodels.models import create_model
+
+    with pytest.raises(ExportError, match=r"LinearRecurrent 'features\.2' keeps state between steps"):
+        to_onnx(create_model("shd_net", hidden=4), tmp_path / "m.onnx", (1, 700))
+    with pytest.raises(ExportError, match=r"decode='max-mem'\) reduces over time"):
+        to_onnx(create_model("shd_mlp", hidden=4, readout="max"), tmp_path / "m.onnx", (1, 700))

@@ -20,6 +20,8 @@ CASES = [
     ("nmnist_net", {"channels": 8}, (2, 34, 34), 6, 2, 4.0),  # PLIF net: Conv-BN-PLIF, dropout, voting
     ("sew_resnet18", {"num_classes": 10, "in_channels": 2, "cnf": "ADD"}, (2, 32, 32), 4, 2, 2.0),  # SEW ADD joins
     ("spiking_vgg11_bn", {"num_classes": 10, "in_channels": 2}, (2, 32, 32), 3, 1, 2.0),  # VGG-BN, 1x1 -> 7x7 pool
+    ("shd_net", {"hidden": 24}, (1, 1, 700), 8, 2, 2.0),  # 1-D spikes, LinearRecurrent (a cycle), LI readout
+    ("shd_mlp", {"hidden": [24, 12]}, (1, 700), 8, 2, 2.0),  # [T, N, C, W] frames, two LIF layers, LI readout
 ]
 
 
@@ -63,3 +65,9 @@ def test_zoo_max_pooling_is_refused_with_the_way_out() -> None:
     model = _create("nmnist_net", {"channels": 4})
     with pytest.raises(ExportError, match=r"MaxPool2d 'conv_fc\.3' cannot be exported.*average-pooling variant"):
         to_nir(model, (2, 34, 34))
+
+
+def test_max_over_time_readout_is_refused_with_the_way_out() -> None:
+    model = _create("shd_net", {"hidden": 4, "readout": "max"})
+    with pytest.raises(ExportError, match=r"NonSpikingLIFNode 'readout' decodes its membrane over time.*decode=None"):
+        to_nir(model, (1, 1, 700))
